@@ -1,0 +1,93 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * What the nginx glue files share: the token module's configuration and
+ * request context, the hooks the access handler calls after the token has
+ * been verified, and the ProblemDetails responses.
+ */
+
+#ifndef NGX_HTTP_CAPIF_H
+#define NGX_HTTP_CAPIF_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "capif_error.h"
+#include "capif_token.h"
+#include "capif_scope.h"
+
+
+typedef struct {
+    ngx_flag_t            used;            /* "capif on" appears somewhere */
+} ngx_http_capif_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t            enable;
+    capif_keyset_t       *keys;
+    ngx_str_t             aef_id;
+    ngx_str_t             api_name;
+    time_t                leeway;
+    ngx_uint_t            invoker_claim;
+    ngx_str_t             realm;
+    ngx_str_t             token_type;      /* empty: no "type" check */
+} ngx_http_capif_loc_conf_t;
+
+
+/* set once the token is verified and covers the call */
+typedef struct {
+    capif_token_t         token;
+    ngx_str_t             invoker_id;
+    ngx_str_t             scope;
+
+    /* set by the policy check: what this call touches, validated */
+    ngx_str_t             resource_owner;  /* GPSI, empty if none */
+    ngx_str_t             group_id;        /* External Group ID or empty */
+    ngx_str_t             invoker_ue;      /* invoker's own GPSI or empty */
+    ngx_str_t             purpose;         /* empty if none */
+
+    unsigned              verified:1;
+    unsigned              allowed:1;     /* every check passed */
+} ngx_http_capif_ctx_t;
+
+
+extern ngx_module_t  ngx_http_capif_module;
+
+
+/*
+ * Checks run by the access handler, policy first, then revocation, once
+ * the token's signature, claims and scope have passed.  A feature module
+ * installs its check in its postconfiguration handler.  Each returns
+ * NGX_OK to go on, NGX_DECLINED with *err set to refuse, or NGX_ERROR.
+ */
+typedef ngx_int_t (*ngx_http_capif_check_pt)(ngx_http_request_t *r,
+    ngx_http_capif_ctx_t *ctx, capif_error_t *err);
+
+extern ngx_http_capif_check_pt  ngx_http_capif_policy_check;
+extern ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
+
+
+/* registers $capif_invoker_id and $capif_scope */
+ngx_int_t ngx_http_capif_add_variables(ngx_conf_t *cf);
+
+
+/*
+ * Refuses the request with err's status, an RFC 6750 challenge and a
+ * ProblemDetails body; logs the reason at info.  Returns what an access
+ * phase handler returns.
+ */
+ngx_int_t ngx_http_capif_deny(ngx_http_request_t *r,
+    const capif_error_t *err);
+
+/* sends a ProblemDetails (application/problem+json) response */
+ngx_int_t ngx_http_capif_send_problem(ngx_http_request_t *r,
+    ngx_uint_t status, const char *title, const char *cause,
+    const char *detail);
+
+/* sends body with status and content type; body must live in r->pool */
+ngx_int_t ngx_http_capif_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *content_type, ngx_str_t *body);
+
+
+#endif /* NGX_HTTP_CAPIF_H */
