@@ -113,7 +113,9 @@ int
 capif_claims_check(json_t *payload, const capif_claims_conf_t *conf,
     time_t now, capif_claims_t *out, capif_error_t *err)
 {
-    json_t  *v;
+    size_t          i;
+    json_t         *v;
+    unsigned char   c;
 
     memset(out, 0, sizeof(capif_claims_t));
 
@@ -130,6 +132,16 @@ capif_claims_check(json_t *payload, const capif_claims_conf_t *conf,
 
     out->invoker_id = json_string_value(v);
     out->invoker_id_len = json_string_length(v);
+
+    /* the id reaches logs and upstream headers: no control bytes */
+    for (i = 0; i < out->invoker_id_len; i++) {
+        c = (unsigned char) out->invoker_id[i];
+
+        if (c < 0x20 || c == 0x7f) {
+            return capif_fail(err, CAPIF_INVALID_TOKEN, "INVOKER_ID_INVALID",
+                              "invoker id has a control character");
+        }
+    }
 
     if (conf->expected_type) {
         v = json_object_get(payload, "type");

@@ -22,6 +22,8 @@ static char *ngx_http_capif_merge_loc_conf(ngx_conf_t *cf, void *parent,
 static char *ngx_http_capif(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static char *ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_http_capif_invoker_claim(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static char *ngx_http_capif_check_leeway(ngx_conf_t *cf, void *post,
     void *data);
 static char *ngx_http_capif_check_realm(ngx_conf_t *cf, void *post,
@@ -40,12 +42,6 @@ static const char  *ngx_http_capif_invoker_claims[] = {
 };
 
 
-static ngx_conf_enum_t  ngx_http_capif_invoker_claim_enum[] = {
-    { ngx_string("iss"), 0 },
-    { ngx_string("client_id"), 1 },
-    { ngx_string("sub"), 2 },
-    { ngx_null_string, 0 }
-};
 
 
 static ngx_conf_post_handler_pt  ngx_http_capif_leeway_post =
@@ -94,10 +90,10 @@ static ngx_command_t  ngx_http_capif_commands[] = {
 
     { ngx_string("capif_invoker_claim"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
-      ngx_conf_set_enum_slot,
+      ngx_http_capif_invoker_claim,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_http_capif_loc_conf_t, invoker_claim),
-      &ngx_http_capif_invoker_claim_enum },
+      NULL },
 
     { ngx_string("capif_realm"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -519,6 +515,41 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     return NGX_CONF_OK;
+}
+
+
+/* capif_invoker_claim iss | client_id | sub; byte-exact, like claims */
+static char *
+ngx_http_capif_invoker_claim(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_capif_loc_conf_t *lcf = conf;
+
+    ngx_str_t   *value;
+    ngx_uint_t   i;
+
+    if (lcf->invoker_claim != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    for (i = 0; i < sizeof(ngx_http_capif_invoker_claims)
+                    / sizeof(ngx_http_capif_invoker_claims[0]); i++)
+    {
+        if (value[1].len == ngx_strlen(ngx_http_capif_invoker_claims[i])
+            && ngx_strcmp(value[1].data, ngx_http_capif_invoker_claims[i])
+               == 0)
+        {
+            lcf->invoker_claim = i;
+            return NGX_CONF_OK;
+        }
+    }
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid value \"%V\" in \"capif_invoker_claim\", "
+                       "it must be \"iss\", \"client_id\" or \"sub\"",
+                       &value[1]);
+    return NGX_CONF_ERROR;
 }
 
 

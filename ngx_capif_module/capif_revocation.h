@@ -1,0 +1,166 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * Revocation records: what the CCF (or a resource owner through it) has
+ * withdrawn, as a compact binary record that is both the journal payload
+ * and the lookup key in shared memory, and the rules that decide whether
+ * a verified token matches one.  Pure C: no nginx, no I/O.
+ */
+
+#ifndef CAPIF_REVOCATION_H
+#define CAPIF_REVOCATION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+/* record layout version written into every record */
+#define CAPIF_REV_VERSION      1
+
+/* the longest string field a record may carry */
+#define CAPIF_REV_FIELD_MAX    512
+
+/* fixed part: version, type, cause, flags, revoked_at, expires */
+#define CAPIF_REV_FIXED_LEN    (4 + 8 + 8)
+
+/* the largest encoded record and the largest key */
+#define CAPIF_REV_RECORD_MAX   (CAPIF_REV_FIXED_LEN                       \
+                                + 3 * (2 + CAPIF_REV_FIELD_MAX))
+#define CAPIF_REV_KEY_MAX      (1 + 3 * (2 + CAPIF_REV_FIELD_MAX))
+
+
+/*
+ * What a record revokes.  The three string fields a, b, c mean:
+ *
+ *   INVOKER  a: apiInvokerId   b: aefId ("" = every AEF)  c: API id
+ *   TOKEN    a: "jti"/"sha256" b: jti or hex SHA-256 of the signing input
+ *   OWNER    a: apiInvokerId   b: resource owner GPSI    c: purpose ("" all)
+ *   GROUP    a: External Group ID  b: apiInvokerId ("" = every invoker)
+ */
+typedef enum {
+    CAPIF_REV_INVOKER = 1,
+    CAPIF_REV_TOKEN = 2,
+    CAPIF_REV_OWNER = 3,
+    CAPIF_REV_GROUP = 4
+} capif_rev_type_t;
+
+
+/* TS 29.222 SecurityNotification cause */
+typedef enum {
+    CAPIF_REV_CAUSE_OVERLIMIT_USAGE = 1,
+    CAPIF_REV_CAUSE_UNEXPECTED_REASON = 2,
+    CAPIF_REV_CAUSE_AUTHORIZATION_ISSUE = 3,
+    CAPIF_REV_CAUSE_OTHER_REASON = 4
+} capif_rev_cause_t;
+
+
+typedef struct {
+    const unsigned char  *data;
+    size_t                len;
+} capif_rev_str_t;
+
+
+typedef struct {
+    capif_rev_type_t      type;
+    capif_rev_cause_t     cause;
+    long long             revoked_at;   /* seconds since the epoch */
+    long long             expires;      /* entry is dropped at this time */
+    capif_rev_str_t       a;
+    capif_rev_str_t       b;
+    capif_rev_str_t       c;
+} capif_rev_record_t;
+
+
+/* what a request presents, to be matched against the records */
+typedef struct {
+    capif_rev_str_t       invoker_id;
+    capif_rev_str_t       aef_id;
+    capif_rev_str_t       api_name;
+    capif_rev_str_t       api_id;       /* may be empty */
+    capif_rev_str_t       resource_owner;
+    capif_rev_str_t       group_id;
+    capif_rev_str_t       purpose;
+    capif_rev_str_t       jti;          /* empty if the token has none */
+    const unsigned char  *signing_input;
+    size_t                signing_input_len;
+    long long             iat;
+    int                   has_iat;
+    int                   no_token_probe;  /* no whole-token entries */
+} capif_rev_token_t;
+
+
+/* the keys a request must be looked up under; at most this many */
+#define CAPIF_REV_PROBES_MAX   9
+
+typedef struct {
+    unsigned char         key[CAPIF_REV_KEY_MAX];
+    size_t                len;
+    int                   whole_token;  /* a TOKEN key: iat is ignored */
+} capif_rev_probe_t;
+
+
+const char *capif_rev_cause_name(capif_rev_cause_t cause);
+int capif_rev_cause_parse(const char *name, size_t len,
+    capif_rev_cause_t *out);
+const char *capif_rev_type_name(capif_rev_type_t type);
+
+/* 1 if every field of r is within limits and right for its type */
+int capif_rev_record_valid(const capif_rev_record_t *r);
+
+/* encodes r into out; returns the length or 0 if r is invalid */
+size_t capif_rev_encode(const capif_rev_record_t *r, unsigned char *out,
+    size_t size);
+
+/*
+ * Decodes a record; the string fields point into buf.  Returns 0, or -1
+ * if buf is not exactly one valid record.
+ */
+int capif_rev_decode(capif_rev_record_t *r, const unsigned char *buf,
+    size_t len);
+
+/*
+ * The lookup key of r: the type and the fields that identify what is
+ * revoked (not the times or the cause).  Returns the length, 0 on error.
+ */
+size_t capif_rev_key(const capif_rev_record_t *r, unsigned char *out,
+    size_t size);
+
+/*
+ * Decodes a key back into r's type and string fields (times and cause
+ * are zeroed).  Returns 0 or -1.
+ */
+int capif_rev_key_decode(capif_rev_record_t *r, const unsigned char *key,
+    size_t len);
+
+/*
+ * Fills probes[] with every key that a record matching t would have.
+ * digest_hex must hold 65 bytes and outlive the probes' use only during
+ * the call.  Returns the number of probes.
+ */
+int capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes);
+
+/*
+ * Whether an entry of revoked_at, found under a probe, refuses the token:
+ * a whole-token entry always does; any other does when the token was
+ * issued at or before the revocation, or carries no "iat".
+ */
+int capif_rev_refuses(const capif_rev_probe_t *probe, long long revoked_at,
+    const capif_rev_token_t *t);
+
+/*
+ * The token lifetime rule: refuses (returns 0) a token whose exp - iat
+ * exceeds max_lifetime, or, without "iat", whose exp lies more than
+ * max_lifetime after now.  max_lifetime 0 disables the rule.
+ */
+int capif_rev_lifetime_ok(long long exp, long long iat, int has_iat,
+    long long now, long long max_lifetime);
+
+/* SHA-256 of data as 64 lowercase hex digits and a NUL */
+int capif_rev_sha256_hex(const unsigned char *data, size_t len,
+    char out[65]);
+
+/* a string of printable ASCII without quotes or backslashes */
+int capif_rev_field_ok(const unsigned char *s, size_t len, int allow_empty);
+
+
+#endif /* CAPIF_REVOCATION_H */

@@ -1,0 +1,140 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * What the revocation glue files share: the configuration of
+ * ngx_http_capif_revocation_module, the shared zone's layout, the journal
+ * and the store/list operations the AEF_Security_API handler calls.
+ */
+
+#ifndef NGX_HTTP_CAPIF_REVOCATION_H
+#define NGX_HTTP_CAPIF_REVOCATION_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "capif_revocation.h"
+#include "capif_journal.h"
+
+
+/* default capif_token_max_lifetime where a capif_zone is configured */
+#define NGX_HTTP_CAPIF_REV_DEFAULT_LIFETIME  3600
+
+/*
+ * Kept past the longest lifetime: covers the 30 s clock skew TS 33.122
+ * allows on exp, nbf and iat, with margin.
+ */
+#define NGX_HTTP_CAPIF_REV_SLACK             60
+
+/* compaction: when the journal exceeds this many times its live size */
+#define NGX_HTTP_CAPIF_JOURNAL_FACTOR        4
+#define NGX_HTTP_CAPIF_JOURNAL_MIN_COMPACT   (64 * 1024)
+
+
+/* one revocation in the shared zone; node must come first */
+typedef struct {
+    ngx_rbtree_node_t             node;      /* key: CRC-32 of key[] */
+    ngx_queue_t                   queue;
+    int64_t                       revoked_at;
+    int64_t                       expires;
+    u_char                        cause;
+    u_short                       len;
+    u_char                        key[1];
+} ngx_http_capif_rev_node_t;
+
+
+typedef struct {
+    ngx_rbtree_t                  rbtree;
+    ngx_rbtree_node_t             sentinel;
+    ngx_queue_t                   queue;     /* every entry */
+    ngx_uint_t                    count;
+    ngx_uint_t                    ntype[CAPIF_REV_GROUP + 1];
+
+    /*
+     * A one-hash Bloom filter over the keys: most lookups on the request
+     * path miss, and a clear bit answers them without walking the tree.
+     * Bits are set on insert and rebuilt when entries are swept.
+     */
+    u_char                       *bloom;
+    uint32_t                      bloom_mask;    /* bits - 1 */
+    off_t                         live_bytes;    /* their journal frames */
+    off_t                         journal_size;
+    ngx_uint_t                    journal_gen;   /* bumped on rewrite */
+    ngx_uint_t                    journal_dirty; /* rewrite before append */
+
+    /* serializes writers (POSTs): held across the journal fsync */
+    ngx_shmtx_sh_t                wlock;
+    ngx_shmtx_t                   wmutex;
+} ngx_http_capif_rev_shctx_t;
+
+
+typedef struct {
+    ngx_http_capif_rev_shctx_t   *sh;
+    ngx_slab_pool_t              *shpool;
+    ngx_str_t                     journal;   /* full path, may be empty */
+    ngx_cycle_t                  *cycle;
+    time_t                        max_lifetime;
+} ngx_http_capif_rev_zone_t;
+
+
+typedef struct {
+    ngx_shm_zone_t               *shm_zone;
+    ngx_str_t                     journal;
+    time_t                        max_lifetime;  /* 0: no check */
+} ngx_http_capif_rev_main_conf_t;
+
+
+typedef struct {
+    ngx_flag_t                    aef_security;
+    ngx_str_t                     ccf_cert;      /* DER, empty if unset */
+    ngx_flag_t                    allow_plain_loopback;
+    ngx_str_t                     api_id;
+    size_t                        body_max;
+} ngx_http_capif_rev_loc_conf_t;
+
+
+extern ngx_module_t  ngx_http_capif_revocation_module;
+
+
+/*
+ * Stores records atomically: all fit in the zone and reach the journal
+ * (fsync'd), or nothing changes.  Returns NGX_OK, NGX_HTTP_INSUFFICIENT_
+ * STORAGE (zone full), NGX_HTTP_SERVICE_UNAVAILABLE (journal) or
+ * NGX_ERROR.
+ */
+ngx_int_t ngx_http_capif_rev_store(ngx_http_request_t *r,
+    capif_rev_record_t *recs, ngx_uint_t n);
+
+/* the live entries, copied out of the zone into r->pool */
+ngx_int_t ngx_http_capif_rev_list(ngx_http_request_t *r,
+    ngx_array_t **entries);
+
+/* the expiry time of a revocation made now */
+int64_t ngx_http_capif_rev_expiry(ngx_http_request_t *r, int64_t now,
+    int64_t token_exp);
+
+/* the AEF_Security_API content handler (ngx_http_capif_aef_security.c) */
+ngx_int_t ngx_http_capif_aef_security_handler(ngx_http_request_t *r);
+
+
+/* the journal (ngx_http_capif_journal.c); callers hold the writer lock */
+ngx_int_t ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
+    ngx_log_t *log);
+ngx_int_t ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone,
+    u_char *buf, size_t len, ngx_log_t *log);
+ngx_int_t ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
+    ngx_log_t *log);
+
+/* zone helpers shared with the journal replay */
+ngx_http_capif_rev_node_t *ngx_http_capif_rev_lookup(
+    ngx_http_capif_rev_shctx_t *sh, const u_char *key, size_t len,
+    uint32_t hash);
+ngx_int_t ngx_http_capif_rev_insert_locked(ngx_http_capif_rev_zone_t *zone,
+    const capif_rev_record_t *rec);
+void ngx_http_capif_rev_sweep_locked(ngx_http_capif_rev_zone_t *zone,
+    int64_t now);
+size_t ngx_http_capif_rev_node_record(ngx_http_capif_rev_node_t *node,
+    capif_rev_record_t *rec);
+
+
+#endif /* NGX_HTTP_CAPIF_REVOCATION_H */

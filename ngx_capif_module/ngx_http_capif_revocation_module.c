@@ -1,0 +1,1298 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * Revocation: the shared zone (capif_zone) every worker reads, the
+ * directives, and the check the access handler calls once a token is
+ * verified.  Matching rules live in capif_revocation.c, the journal in
+ * ngx_http_capif_journal.c, the CCF's API in ngx_http_capif_aef_security.c.
+ */
+
+#include <openssl/crypto.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ngx_http_capif.h"
+#include "ngx_http_capif_revocation.h"
+
+
+static ngx_int_t ngx_http_capif_rev_check(ngx_http_request_t *r,
+    ngx_http_capif_ctx_t *ctx, capif_error_t *err);
+static ngx_int_t ngx_http_capif_rev_postconf(ngx_conf_t *cf);
+static void *ngx_http_capif_rev_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_capif_rev_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_http_capif_rev_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_capif_rev_merge_loc_conf(ngx_conf_t *cf,
+    void *parent, void *child);
+static char *ngx_http_capif_rev_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_capif_rev_journal(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_capif_rev_aef_security(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_http_capif_rev_ccf_cert(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_capif_rev_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static ngx_int_t ngx_http_capif_rev_reuse_zone(
+    ngx_http_capif_rev_zone_t *zone, ngx_http_capif_rev_zone_t *ozone,
+    ngx_log_t *log);
+static void ngx_http_capif_rev_wlock(ngx_http_capif_rev_shctx_t *sh);
+
+
+/* set when a location has capif_aef_security: needs zone and journal */
+static ngx_uint_t  ngx_http_capif_rev_admin_used;
+
+
+static ngx_command_t  ngx_http_capif_rev_commands[] = {
+
+    { ngx_string("capif_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_capif_rev_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("capif_journal"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_capif_rev_journal,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("capif_token_max_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_capif_rev_main_conf_t, max_lifetime),
+      NULL },
+
+    { ngx_string("capif_aef_security"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_capif_rev_aef_security,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("capif_ccf_certificate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_capif_rev_ccf_cert,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("capif_admin_allow_plain_loopback"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_rev_loc_conf_t, allow_plain_loopback),
+      NULL },
+
+    { ngx_string("capif_api_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_rev_loc_conf_t, api_id),
+      NULL },
+
+    { ngx_string("capif_admin_body_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_rev_loc_conf_t, body_max),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_capif_rev_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    ngx_http_capif_rev_postconf,           /* postconfiguration */
+
+    ngx_http_capif_rev_create_main_conf,   /* create main configuration */
+    ngx_http_capif_rev_init_main_conf,     /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_capif_rev_create_loc_conf,    /* create location configuration */
+    ngx_http_capif_rev_merge_loc_conf      /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_capif_revocation_module = {
+    NGX_MODULE_V1,
+    &ngx_http_capif_rev_module_ctx,        /* module context */
+    ngx_http_capif_rev_commands,           /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    NULL,                                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+/* the zone: an rbtree keyed by CRC-32, collisions told apart by key */
+
+static void
+ngx_http_capif_rev_rbtree_insert_value(ngx_rbtree_node_t *temp,
+    ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel)
+{
+    ngx_rbtree_node_t          **p;
+    ngx_http_capif_rev_node_t   *rn, *rt;
+
+    for ( ;; ) {
+
+        if (node->key < temp->key) {
+            p = &temp->left;
+
+        } else if (node->key > temp->key) {
+            p = &temp->right;
+
+        } else {
+            rn = (ngx_http_capif_rev_node_t *) node;
+            rt = (ngx_http_capif_rev_node_t *) temp;
+
+            p = (ngx_memn2cmp(rn->key, rt->key, rn->len, rt->len) < 0)
+                ? &temp->left : &temp->right;
+        }
+
+        if (*p == sentinel) {
+            break;
+        }
+
+        temp = *p;
+    }
+
+    *p = node;
+    node->parent = temp;
+    node->left = sentinel;
+    node->right = sentinel;
+    ngx_rbt_red(node);
+}
+
+
+ngx_http_capif_rev_node_t *
+ngx_http_capif_rev_lookup(ngx_http_capif_rev_shctx_t *sh, const u_char *key,
+    size_t len, uint32_t hash)
+{
+    ngx_int_t                   rc;
+    ngx_rbtree_node_t          *node, *sentinel;
+    ngx_http_capif_rev_node_t  *rn;
+
+    node = sh->rbtree.root;
+    sentinel = sh->rbtree.sentinel;
+
+    while (node != sentinel) {
+
+        if (hash < node->key) {
+            node = node->left;
+            continue;
+        }
+
+        if (hash > node->key) {
+            node = node->right;
+            continue;
+        }
+
+        rn = (ngx_http_capif_rev_node_t *) node;
+
+        rc = ngx_memn2cmp((u_char *) key, rn->key, len, rn->len);
+
+        if (rc == 0) {
+            return rn;
+        }
+
+        node = (rc < 0) ? node->left : node->right;
+    }
+
+    return NULL;
+}
+
+
+static uint32_t
+ngx_http_capif_rev_hash(const u_char *key, size_t len)
+{
+    return capif_crc32(0, key, len);
+}
+
+
+static void
+ngx_http_capif_rev_bloom_set(ngx_http_capif_rev_shctx_t *sh, uint32_t hash)
+{
+    uint32_t  bit;
+
+    bit = hash & sh->bloom_mask;
+    sh->bloom[bit >> 3] |= (u_char) (1 << (bit & 7));
+}
+
+
+static ngx_uint_t
+ngx_http_capif_rev_bloom_test(ngx_http_capif_rev_shctx_t *sh, uint32_t hash)
+{
+    uint32_t  bit;
+
+    bit = hash & sh->bloom_mask;
+    return sh->bloom[bit >> 3] & (1 << (bit & 7));
+}
+
+
+static void
+ngx_http_capif_rev_bloom_rebuild(ngx_http_capif_rev_shctx_t *sh)
+{
+    ngx_queue_t                *q;
+    ngx_http_capif_rev_node_t  *node;
+
+    ngx_memzero(sh->bloom, (sh->bloom_mask >> 3) + 1);
+
+    for (q = ngx_queue_head(&sh->queue);
+         q != ngx_queue_sentinel(&sh->queue);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
+        ngx_http_capif_rev_bloom_set(sh, (uint32_t) node->node.key);
+    }
+}
+
+
+size_t
+ngx_http_capif_rev_node_record(ngx_http_capif_rev_node_t *node,
+    capif_rev_record_t *rec)
+{
+    if (capif_rev_key_decode(rec, node->key, node->len) != 0) {
+        return 0;
+    }
+
+    rec->revoked_at = node->revoked_at;
+    rec->expires = node->expires;
+    rec->cause = (capif_rev_cause_t) node->cause;
+
+    /* the encoded record: the fixed part, then the key without its type */
+    return CAPIF_REV_FIXED_LEN + node->len - 1;
+}
+
+
+static void
+ngx_http_capif_rev_merge(ngx_http_capif_rev_node_t *node,
+    const capif_rev_record_t *rec)
+{
+    /* a later revocation of the same thing moves the cut-off forward */
+    if (rec->revoked_at > node->revoked_at) {
+        node->revoked_at = rec->revoked_at;
+    }
+
+    if (rec->expires > node->expires) {
+        node->expires = rec->expires;
+    }
+
+    node->cause = (u_char) rec->cause;
+}
+
+
+static void
+ngx_http_capif_rev_link(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_rev_node_t *node, const capif_rev_record_t *rec,
+    const u_char *key, size_t len, uint32_t hash)
+{
+    node->node.key = hash;
+    node->revoked_at = rec->revoked_at;
+    node->expires = rec->expires;
+    node->cause = (u_char) rec->cause;
+    node->len = (u_short) len;
+    ngx_memcpy(node->key, key, len);
+
+    ngx_rbtree_insert(&zone->sh->rbtree, &node->node);
+    ngx_queue_insert_tail(&zone->sh->queue, &node->queue);
+    ngx_http_capif_rev_bloom_set(zone->sh, hash);
+
+    zone->sh->count++;
+    zone->sh->ntype[key[0]]++;
+    zone->sh->live_bytes += capif_journal_frame_size(CAPIF_REV_FIXED_LEN
+                                                     + len - 1);
+}
+
+
+static void
+ngx_http_capif_rev_unlink_locked(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_rev_node_t *node)
+{
+    ngx_queue_remove(&node->queue);
+    ngx_rbtree_delete(&zone->sh->rbtree, &node->node);
+
+    zone->sh->count--;
+    zone->sh->ntype[node->key[0]]--;
+    zone->sh->live_bytes -= capif_journal_frame_size(CAPIF_REV_FIXED_LEN
+                                                     + node->len - 1);
+
+    ngx_slab_free_locked(zone->shpool, node);
+}
+
+
+void
+ngx_http_capif_rev_sweep_locked(ngx_http_capif_rev_zone_t *zone,
+    int64_t now)
+{
+    ngx_uint_t                  removed;
+    ngx_queue_t                *q, *next;
+    ngx_http_capif_rev_node_t  *node;
+
+    removed = 0;
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
+
+        if (node->expires <= now) {
+            ngx_http_capif_rev_unlink_locked(zone, node);
+            removed++;
+        }
+    }
+
+    if (removed) {
+        ngx_http_capif_rev_bloom_rebuild(zone->sh);
+    }
+}
+
+
+/* used by the replay: inserts or merges; NGX_DECLINED if the zone is full */
+ngx_int_t
+ngx_http_capif_rev_insert_locked(ngx_http_capif_rev_zone_t *zone,
+    const capif_rev_record_t *rec)
+{
+    size_t                      len;
+    uint32_t                    hash;
+    u_char                      key[CAPIF_REV_KEY_MAX];
+    ngx_http_capif_rev_node_t  *node;
+
+    len = capif_rev_key(rec, key, sizeof(key));
+    if (len == 0) {
+        return NGX_ERROR;
+    }
+
+    hash = ngx_http_capif_rev_hash(key, len);
+
+    node = ngx_http_capif_rev_lookup(zone->sh, key, len, hash);
+    if (node) {
+        ngx_http_capif_rev_merge(node, rec);
+        return NGX_OK;
+    }
+
+    node = ngx_slab_alloc_locked(zone->shpool,
+                                 offsetof(ngx_http_capif_rev_node_t, key)
+                                 + len);
+    if (node == NULL) {
+        return NGX_DECLINED;
+    }
+
+    ngx_http_capif_rev_link(zone, node, rec, key, len, hash);
+
+    return NGX_OK;
+}
+
+
+/* the writer lock; a holder that died is detected and the lock freed */
+
+static void
+ngx_http_capif_rev_wlock(ngx_http_capif_rev_shctx_t *sh)
+{
+    ngx_pid_t  pid;
+
+    for ( ;; ) {
+        if (ngx_shmtx_trylock(&sh->wmutex)) {
+            return;
+        }
+
+        pid = (ngx_pid_t) *sh->wmutex.lock;
+
+        if (pid > 0 && kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
+            (void) ngx_shmtx_force_unlock(&sh->wmutex, pid);
+            continue;
+        }
+
+        ngx_msleep(1);
+    }
+}
+
+
+typedef struct {
+    u_char                     *key;
+    size_t                      len;
+    uint32_t                    hash;
+    ngx_http_capif_rev_node_t  *node;      /* preallocated, or NULL */
+} ngx_http_capif_rev_pending_t;
+
+
+static void
+ngx_http_capif_rev_release(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_rev_pending_t *p, ngx_uint_t n)
+{
+    ngx_uint_t  i;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        if (p[i].node) {
+            ngx_slab_free_locked(zone->shpool, p[i].node);
+            p[i].node = NULL;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/* reserves a node for every record that is not in the zone yet */
+static ngx_int_t
+ngx_http_capif_rev_reserve(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_rev_pending_t *p, ngx_uint_t n, int64_t now)
+{
+    size_t      size;
+    ngx_uint_t  i, swept;
+
+    swept = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+again:
+
+    for (i = 0; i < n; i++) {
+        if (p[i].node
+            || ngx_http_capif_rev_lookup(zone->sh, p[i].key, p[i].len,
+                                         p[i].hash))
+        {
+            continue;
+        }
+
+        size = offsetof(ngx_http_capif_rev_node_t, key) + p[i].len;
+
+        p[i].node = ngx_slab_alloc_locked(zone->shpool, size);
+
+        if (p[i].node) {
+            continue;
+        }
+
+        if (!swept) {
+            /*
+             * Expired entries go first; the sweep may also remove an
+             * entry an earlier record was found under: look again.
+             */
+            ngx_http_capif_rev_sweep_locked(zone, now);
+            swept = 1;
+            goto again;
+        }
+
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+        ngx_http_capif_rev_release(zone, p, n);
+
+        return NGX_DECLINED;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
+    ngx_uint_t n)
+{
+    u_char                          *buf, *pos, enc[CAPIF_REV_RECORD_MAX];
+    size_t                           len, flen;
+    int64_t                          now;
+    ngx_int_t                        rc;
+    ngx_uint_t                       i;
+    ngx_http_capif_rev_zone_t       *zone;
+    ngx_http_capif_rev_node_t       *node;
+    ngx_http_capif_rev_pending_t    *p;
+    ngx_http_capif_rev_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_capif_revocation_module);
+
+    if (rmcf->shm_zone == NULL || n == 0) {
+        return NGX_ERROR;
+    }
+
+    zone = rmcf->shm_zone->data;
+    now = ngx_time();
+
+    p = ngx_pcalloc(r->pool, n * sizeof(ngx_http_capif_rev_pending_t));
+    buf = ngx_pnalloc(r->pool,
+                      n * capif_journal_frame_size(CAPIF_REV_RECORD_MAX));
+    if (p == NULL || buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    pos = buf;
+
+    for (i = 0; i < n; i++) {
+        len = capif_rev_encode(&recs[i], enc, sizeof(enc));
+        if (len == 0) {
+            return NGX_ERROR;
+        }
+
+        flen = capif_journal_frame(pos, capif_journal_frame_size(len), enc,
+                                   len);
+        if (flen == 0) {
+            return NGX_ERROR;
+        }
+
+        pos += flen;
+
+        p[i].key = ngx_pnalloc(r->pool, CAPIF_REV_KEY_MAX);
+        if (p[i].key == NULL) {
+            return NGX_ERROR;
+        }
+
+        p[i].len = capif_rev_key(&recs[i], p[i].key, CAPIF_REV_KEY_MAX);
+        if (p[i].len == 0) {
+            return NGX_ERROR;
+        }
+
+        p[i].hash = ngx_http_capif_rev_hash(p[i].key, p[i].len);
+    }
+
+    ngx_http_capif_rev_wlock(zone->sh);
+
+    /* 1. room in the zone for all of them, or 507 and nothing changes */
+    if (ngx_http_capif_rev_reserve(zone, p, n, now) != NGX_OK) {
+        ngx_shmtx_unlock(&zone->sh->wmutex);
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "capif_zone \"%V\" is full (%ui entries): "
+                      "revocation refused with 507",
+                      &rmcf->shm_zone->shm.name, zone->sh->count);
+
+        return NGX_HTTP_INSUFFICIENT_STORAGE;
+    }
+
+    /* 2. durable: appended and fsync'd, or 503 and nothing changes */
+    rc = NGX_OK;
+
+    if (zone->sh->journal_dirty) {
+        rc = ngx_http_capif_journal_rewrite(zone, r->connection->log);
+    }
+
+    if (rc == NGX_OK) {
+        rc = ngx_http_capif_journal_append(zone, buf, pos - buf,
+                                           r->connection->log);
+    }
+
+    if (rc != NGX_OK) {
+        ngx_http_capif_rev_release(zone, p, n);
+        ngx_shmtx_unlock(&zone->sh->wmutex);
+        return NGX_HTTP_SERVICE_UNAVAILABLE;
+    }
+
+    /* 3. visible to every worker */
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        node = ngx_http_capif_rev_lookup(zone->sh, p[i].key, p[i].len,
+                                         p[i].hash);
+        if (node) {
+            /* already there, or twice in this request */
+            ngx_http_capif_rev_merge(node, &recs[i]);
+
+            if (p[i].node) {
+                ngx_slab_free_locked(zone->shpool, p[i].node);
+                p[i].node = NULL;
+            }
+
+            continue;
+        }
+
+        if (p[i].node == NULL) {
+            /* cannot happen: reserved under the same writer lock */
+            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                          "capif revocation: no node reserved");
+            continue;
+        }
+
+        ngx_http_capif_rev_link(zone, p[i].node, &recs[i], p[i].key,
+                                p[i].len, p[i].hash);
+        p[i].node = NULL;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    zone->sh->journal_size += pos - buf;
+
+    /* 4. compaction: the old journal stays valid if this fails */
+    if (zone->sh->journal_size > NGX_HTTP_CAPIF_JOURNAL_MIN_COMPACT
+        && zone->sh->journal_size
+           > NGX_HTTP_CAPIF_JOURNAL_FACTOR * zone->sh->live_bytes)
+    {
+        ngx_shmtx_lock(&zone->shpool->mutex);
+        ngx_http_capif_rev_sweep_locked(zone, now);
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        (void) ngx_http_capif_journal_rewrite(zone, r->connection->log);
+    }
+
+    ngx_shmtx_unlock(&zone->sh->wmutex);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_capif_rev_list(ngx_http_request_t *r, ngx_array_t **entries)
+{
+    u_char                          *copy;
+    int64_t                          now;
+    ngx_queue_t                     *q;
+    ngx_array_t                     *a;
+    capif_rev_record_t              *rec;
+    ngx_http_capif_rev_zone_t       *zone;
+    ngx_http_capif_rev_node_t       *node;
+    ngx_http_capif_rev_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_capif_revocation_module);
+
+    if (rmcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone = rmcf->shm_zone->data;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    a = ngx_array_create(r->pool, zone->sh->count ? zone->sh->count : 1,
+                         sizeof(capif_rev_record_t));
+    if (a == NULL) {
+        goto failed;
+    }
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
+
+        if (node->expires <= now) {
+            continue;
+        }
+
+        copy = ngx_pnalloc(r->pool, node->len);
+        rec = ngx_array_push(a);
+        if (copy == NULL || rec == NULL) {
+            goto failed;
+        }
+
+        ngx_memcpy(copy, node->key, node->len);
+
+        if (capif_rev_key_decode(rec, copy, node->len) != 0) {
+            a->nelts--;
+            continue;
+        }
+
+        rec->revoked_at = node->revoked_at;
+        rec->expires = node->expires;
+        rec->cause = (capif_rev_cause_t) node->cause;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    *entries = a;
+    return NGX_OK;
+
+failed:
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+    return NGX_ERROR;
+}
+
+
+int64_t
+ngx_http_capif_rev_expiry(ngx_http_request_t *r, int64_t now,
+    int64_t token_exp)
+{
+    int64_t                          e;
+    ngx_http_capif_rev_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_capif_revocation_module);
+
+    e = now + rmcf->max_lifetime + NGX_HTTP_CAPIF_REV_SLACK;
+
+    /* a single token is kept until it expires, whatever its lifetime */
+    if (token_exp > 0 && token_exp < NGX_MAX_INT_T_VALUE / 2
+        && token_exp + NGX_HTTP_CAPIF_REV_SLACK > e)
+    {
+        e = token_exp + NGX_HTTP_CAPIF_REV_SLACK;
+    }
+
+    return e;
+}
+
+
+/* the check on the request path */
+
+static void
+ngx_http_capif_rev_str(capif_rev_str_t *dst, const u_char *data, size_t len)
+{
+    dst->data = data;
+    dst->len = len;
+}
+
+
+static ngx_int_t
+ngx_http_capif_rev_check(ngx_http_request_t *r, ngx_http_capif_ctx_t *ctx,
+    capif_error_t *err)
+{
+    int                              i, n, refused;
+    int64_t                          now;
+    uint32_t                         hash[CAPIF_REV_PROBES_MAX];
+    static capif_rev_probe_t         probes[CAPIF_REV_PROBES_MAX];
+    capif_claims_t                  *claims;
+    capif_rev_token_t                t;
+    ngx_http_capif_rev_zone_t       *zone;
+    ngx_http_capif_rev_node_t       *node;
+    ngx_http_capif_loc_conf_t       *clcf;
+    ngx_http_capif_rev_loc_conf_t   *rlcf;
+    ngx_http_capif_rev_main_conf_t  *rmcf;
+
+    rmcf = ngx_http_get_module_main_conf(r, ngx_http_capif_revocation_module);
+    claims = &ctx->token.claims;
+    now = ngx_time();
+
+    if (!capif_rev_lifetime_ok(claims->exp, claims->iat, claims->has_iat,
+                               now, rmcf->max_lifetime))
+    {
+        (void) capif_fail(err, CAPIF_INVALID_TOKEN,
+                          "TOKEN_LIFETIME_EXCEEDED",
+                          "token lifetime exceeds capif_token_max_lifetime");
+        return NGX_DECLINED;
+    }
+
+    if (rmcf->shm_zone == NULL) {
+        return NGX_OK;
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_module);
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_revocation_module);
+
+    ngx_memzero(&t, sizeof(capif_rev_token_t));
+
+    ngx_http_capif_rev_str(&t.invoker_id, ctx->invoker_id.data,
+                           ctx->invoker_id.len);
+    ngx_http_capif_rev_str(&t.aef_id, clcf->aef_id.data, clcf->aef_id.len);
+    ngx_http_capif_rev_str(&t.api_name, clcf->api_name.data,
+                           clcf->api_name.len);
+    ngx_http_capif_rev_str(&t.api_id, rlcf->api_id.data, rlcf->api_id.len);
+    ngx_http_capif_rev_str(&t.resource_owner, ctx->resource_owner.data,
+                           ctx->resource_owner.len);
+    ngx_http_capif_rev_str(&t.group_id, ctx->group_id.data,
+                           ctx->group_id.len);
+    ngx_http_capif_rev_str(&t.purpose, ctx->purpose.data, ctx->purpose.len);
+
+    if (claims->jti) {
+        ngx_http_capif_rev_str(&t.jti, (const u_char *) claims->jti,
+                               claims->jti_len);
+    }
+
+    t.signing_input = ctx->token.jws.signing_input;
+    t.signing_input_len = ctx->token.jws.signing_input_len;
+    t.iat = claims->iat;
+    t.has_iat = claims->has_iat;
+
+    zone = rmcf->shm_zone->data;
+
+    /* no whole-token entry: spare the digest of the signed part */
+    t.no_token_probe = (zone->sh->ntype[CAPIF_REV_TOKEN] == 0);
+
+    n = capif_rev_probes(&t, probes);
+
+    for (i = 0; i < n; i++) {
+        hash[i] = ngx_http_capif_rev_hash(probes[i].key, probes[i].len);
+    }
+
+    refused = 0;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < n; i++) {
+        if (zone->sh->ntype[probes[i].key[0]] == 0
+            || !ngx_http_capif_rev_bloom_test(zone->sh, hash[i]))
+        {
+            continue;
+        }
+
+        node = ngx_http_capif_rev_lookup(zone->sh, probes[i].key,
+                                         probes[i].len, hash[i]);
+
+        if (node && node->expires > now
+            && capif_rev_refuses(&probes[i], node->revoked_at, &t))
+        {
+            refused = 1;
+            break;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (refused) {
+        (void) capif_fail(err, CAPIF_INVALID_TOKEN, "TOKEN_REVOKED",
+                          "the authorization behind this token has been "
+                          "revoked");
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+/* the zone */
+
+static ngx_int_t
+ngx_http_capif_rev_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_capif_rev_zone_t  *ozone = data;
+
+    size_t                      len, bloom;
+    ngx_http_capif_rev_zone_t  *zone;
+
+    zone = shm_zone->data;
+
+    if (ozone) {
+        /* a reload: the entries stay, nothing is replayed */
+        zone->sh = ozone->sh;
+        zone->shpool = ozone->shpool;
+
+        return ngx_http_capif_rev_reuse_zone(zone, ozone,
+                                             shm_zone->shm.log);
+    }
+
+    zone->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        zone->sh = zone->shpool->data;
+        return NGX_OK;
+    }
+
+    zone->sh = ngx_slab_calloc(zone->shpool,
+                               sizeof(ngx_http_capif_rev_shctx_t));
+    if (zone->sh == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->shpool->data = zone->sh;
+
+    ngx_rbtree_init(&zone->sh->rbtree, &zone->sh->sentinel,
+                    ngx_http_capif_rev_rbtree_insert_value);
+    ngx_queue_init(&zone->sh->queue);
+
+    if (ngx_shmtx_create(&zone->sh->wmutex, &zone->sh->wlock, NULL)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    /* the filter: 1/32 of the zone, a power of two, at least 512 bytes */
+    for (bloom = 512; bloom * 2 <= shm_zone->shm.size / 32; bloom *= 2) {
+        /* void */
+    }
+
+    zone->sh->bloom = ngx_slab_calloc(zone->shpool, bloom);
+    if (zone->sh->bloom == NULL) {
+        return NGX_ERROR;
+    }
+
+    zone->sh->bloom_mask = (uint32_t) (bloom * 8 - 1);
+
+    len = sizeof(" in capif_zone \"\"") + shm_zone->shm.name.len;
+
+    zone->shpool->log_ctx = ngx_slab_alloc(zone->shpool, len);
+    if (zone->shpool->log_ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(zone->shpool->log_ctx, " in capif_zone \"%V\"%Z",
+                &shm_zone->shm.name);
+
+    /* no failure message from the slab allocator: we log our own alert */
+    zone->shpool->log_nomem = 0;
+
+    /* a fresh zone: the journal is replayed here, once, in the master */
+    return ngx_http_capif_journal_replay(zone, shm_zone->shm.log);
+}
+
+
+/*
+ * A reload that keeps the zone: a longer capif_token_max_lifetime extends
+ * every entry to the new bound, and a new capif_journal path gets the
+ * whole live set at once, so that a restart from it loses nothing.
+ */
+static ngx_int_t
+ngx_http_capif_rev_reuse_zone(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_rev_zone_t *ozone, ngx_log_t *log)
+{
+    int64_t                     e;
+    ngx_uint_t                  moved;
+    ngx_queue_t                *q;
+    ngx_http_capif_rev_node_t  *node;
+
+    moved = (zone->journal.len != ozone->journal.len
+             || ngx_strncmp(zone->journal.data, ozone->journal.data,
+                            zone->journal.len)
+                != 0);
+
+    if (zone->max_lifetime <= ozone->max_lifetime && !moved) {
+        return NGX_OK;
+    }
+
+    ngx_http_capif_rev_wlock(zone->sh);
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (q = ngx_queue_head(&zone->sh->queue);
+         q != ngx_queue_sentinel(&zone->sh->queue);
+         q = ngx_queue_next(q))
+    {
+        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
+        e = node->revoked_at + zone->max_lifetime
+            + NGX_HTTP_CAPIF_REV_SLACK;
+
+        if (node->expires < e) {
+            node->expires = e;
+        }
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+
+    if (ngx_http_capif_journal_rewrite(zone, log) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "capif journal \"%V\" cannot be written: "
+                      "revocations are answered 503 until it can",
+                      &zone->journal);
+    }
+
+    ngx_shmtx_unlock(&zone->sh->wmutex);
+
+    return NGX_OK;
+}
+
+
+/* directives */
+
+static char *
+ngx_http_capif_rev_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_capif_rev_main_conf_t  *rmcf = conf;
+
+    u_char                     *p;
+    ssize_t                     size;
+    ngx_str_t                  *value, name, s;
+    ngx_http_capif_rev_zone_t  *zone;
+
+    if (rmcf->shm_zone) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    p = (u_char *) ngx_strchr(value[1].data, ':');
+    if (p == NULL || p == value[1].data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid capif_zone \"%V\": expected name:size",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    name.data = value[1].data;
+    name.len = p - value[1].data;
+
+    s.data = p + 1;
+    s.len = value[1].data + value[1].len - s.data;
+
+    size = ngx_parse_size(&s);
+    if (size == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid capif_zone size \"%V\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (size < (ssize_t) (8 * ngx_pagesize)) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_zone \"%V\" is too small", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    zone = ngx_pcalloc(cf->pool, sizeof(ngx_http_capif_rev_zone_t));
+    if (zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    zone->cycle = cf->cycle;
+
+    rmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                           &ngx_http_capif_revocation_module);
+    if (rmcf->shm_zone == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->shm_zone->data) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_zone \"%V\" is already defined", &name);
+        return NGX_CONF_ERROR;
+    }
+
+    rmcf->shm_zone->init = ngx_http_capif_rev_init_zone;
+    rmcf->shm_zone->data = zone;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_capif_rev_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_capif_rev_main_conf_t  *rmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (rmcf->journal.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0) {
+        return "has an empty path";
+    }
+
+    rmcf->journal = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &rmcf->journal, 0) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_capif_rev_aef_security(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_capif_rev_loc_conf_t  *rlcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (rlcf->aef_security != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    rlcf->aef_security = 1;
+    ngx_http_capif_rev_admin_used = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_capif_aef_security_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_capif_rev_ccf_cert(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_capif_rev_loc_conf_t  *rlcf = conf;
+
+    int         len;
+    BIO        *bio;
+    X509       *x509;
+    u_char     *p;
+    ngx_str_t  *value, path;
+
+    if (rlcf->ccf_cert.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    bio = BIO_new_file((char *) path.data, "r");
+    if (bio == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_ccf_certificate: cannot read \"%V\"",
+                           &path);
+        return NGX_CONF_ERROR;
+    }
+
+    x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+    BIO_free(bio);
+
+    if (x509 == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_ccf_certificate: \"%V\" holds no PEM "
+                           "X.509 certificate", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    len = i2d_X509(x509, NULL);
+    if (len <= 0) {
+        X509_free(x509);
+        return "cannot encode the certificate";
+    }
+
+    rlcf->ccf_cert.data = ngx_pnalloc(cf->pool, len);
+    if (rlcf->ccf_cert.data == NULL) {
+        X509_free(x509);
+        return NGX_CONF_ERROR;
+    }
+
+    p = rlcf->ccf_cert.data;
+    rlcf->ccf_cert.len = i2d_X509(x509, &p);
+    X509_free(x509);
+
+    if ((int) rlcf->ccf_cert.len != len) {
+        return "cannot encode the certificate";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_capif_rev_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_capif_rev_main_conf_t  *rmcf;
+
+    rmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_capif_rev_main_conf_t));
+    if (rmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rmcf->shm_zone = NULL;
+     *     rmcf->journal = { 0, NULL };
+     */
+
+    rmcf->max_lifetime = NGX_CONF_UNSET;
+
+    ngx_http_capif_rev_admin_used = 0;
+
+    return rmcf;
+}
+
+
+static char *
+ngx_http_capif_rev_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_capif_rev_main_conf_t  *rmcf = conf;
+
+    ngx_http_capif_rev_zone_t  *zone;
+
+    if (rmcf->max_lifetime == NGX_CONF_UNSET) {
+        rmcf->max_lifetime = rmcf->shm_zone
+                             ? NGX_HTTP_CAPIF_REV_DEFAULT_LIFETIME : 0;
+
+    } else if (rmcf->max_lifetime <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_token_max_lifetime must be positive");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->journal.data && rmcf->shm_zone == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_journal requires capif_zone");
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_http_capif_rev_admin_used
+        && (rmcf->shm_zone == NULL || rmcf->journal.data == NULL))
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_aef_security requires capif_zone and "
+                           "capif_journal in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    if (rmcf->shm_zone) {
+        zone = rmcf->shm_zone->data;
+        zone->journal = rmcf->journal;
+        zone->max_lifetime = rmcf->max_lifetime;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_http_capif_rev_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_capif_rev_loc_conf_t  *rlcf;
+
+    rlcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_capif_rev_loc_conf_t));
+    if (rlcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     rlcf->ccf_cert = { 0, NULL };
+     *     rlcf->api_id = { 0, NULL };
+     */
+
+    rlcf->aef_security = NGX_CONF_UNSET;
+    rlcf->allow_plain_loopback = NGX_CONF_UNSET;
+    rlcf->body_max = NGX_CONF_UNSET_SIZE;
+
+    return rlcf;
+}
+
+
+static char *
+ngx_http_capif_rev_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_capif_rev_loc_conf_t  *prev = parent;
+    ngx_http_capif_rev_loc_conf_t  *conf = child;
+
+    if (conf->ccf_cert.data == NULL) {
+        conf->ccf_cert = prev->ccf_cert;
+    }
+
+    ngx_conf_merge_value(conf->allow_plain_loopback,
+                         prev->allow_plain_loopback, 0);
+    ngx_conf_merge_str_value(conf->api_id, prev->api_id, "");
+    ngx_conf_merge_size_value(conf->body_max, prev->body_max, 64 * 1024);
+
+    if (conf->aef_security == 1 && conf->ccf_cert.data == NULL
+        && !conf->allow_plain_loopback)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_aef_security needs capif_ccf_certificate "
+                           "(or capif_admin_allow_plain_loopback on)");
+        return NGX_CONF_ERROR;
+    }
+
+    if (conf->api_id.len > CAPIF_REV_FIELD_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0, "capif_api_id is too long");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_capif_rev_postconf(ngx_conf_t *cf)
+{
+    ngx_http_capif_revocation_check = ngx_http_capif_rev_check;
+
+    return NGX_OK;
+}

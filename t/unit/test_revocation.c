@@ -1,0 +1,266 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * Revocation records and matching rules.
+ */
+
+#include "capif_revocation.h"
+#include "unit.h"
+
+
+#define S(lit)  { (const unsigned char *) (lit), sizeof(lit) - 1 }
+
+
+static capif_rev_record_t
+rec(capif_rev_type_t type, capif_rev_str_t a, capif_rev_str_t b,
+    capif_rev_str_t c)
+{
+    capif_rev_record_t  r;
+
+    memset(&r, 0, sizeof(r));
+    r.type = type;
+    r.cause = CAPIF_REV_CAUSE_AUTHORIZATION_ISSUE;
+    r.revoked_at = 1000;
+    r.expires = 5000;
+    r.a = a;
+    r.b = b;
+    r.c = c;
+
+    return r;
+}
+
+
+/* 1 if any probe of t equals the key of r and refuses t */
+static int
+refused(const capif_rev_record_t *r, const capif_rev_token_t *t)
+{
+    int                i, n;
+    size_t             klen;
+    unsigned char      key[CAPIF_REV_KEY_MAX];
+    capif_rev_probe_t  probes[CAPIF_REV_PROBES_MAX];
+
+    klen = capif_rev_key(r, key, sizeof(key));
+    CHECK(klen > 0);
+
+    n = capif_rev_probes(t, probes);
+    CHECK(n > 0 && n <= CAPIF_REV_PROBES_MAX);
+
+    for (i = 0; i < n; i++) {
+        if (probes[i].len == klen && memcmp(probes[i].key, key, klen) == 0
+            && capif_rev_refuses(&probes[i], r->revoked_at, t))
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+static capif_rev_token_t
+token(void)
+{
+    capif_rev_token_t  t;
+    capif_rev_str_t    inv = S("INV1"), aef = S("aef1"),
+                       api = S("3gpp-monitoring-event");
+
+    memset(&t, 0, sizeof(t));
+    t.invoker_id = inv;
+    t.aef_id = aef;
+    t.api_name = api;
+    t.signing_input = (const unsigned char *) "eyJhbGciOiJSUzI1NiJ9.e30";
+    t.signing_input_len = 24;
+    t.iat = 900;
+    t.has_iat = 1;
+
+    return t;
+}
+
+
+int
+main(void)
+{
+    size_t              len, klen;
+    char                hex[65];
+    unsigned char       buf[CAPIF_REV_RECORD_MAX], key[CAPIF_REV_KEY_MAX];
+    capif_rev_cause_t   cause;
+    capif_rev_token_t   t;
+    capif_rev_record_t  r, d;
+    capif_rev_str_t     none = S(""), inv = S("INV1"), inv2 = S("INV2"),
+                        aef = S("aef1"), aef2 = S("aef2"),
+                        api = S("3gpp-monitoring-event"), apiid = S("id42"),
+                        owner = S("msisdn-491700000001"),
+                        owner2 = S("msisdn-491700000002"),
+                        purpose = S("marketing"), purpose2 = S("billing"),
+                        group = S("extgroupid-g1@example.com"),
+                        jti = S("jti-1"), kjti = S("jti"),
+                        ksha = S("sha256");
+
+    /* causes */
+    CHECK(capif_rev_cause_parse("OTHER_REASON", 12, &cause) == 0
+          && cause == CAPIF_REV_CAUSE_OTHER_REASON);
+    CHECK(capif_rev_cause_parse("OTHER_REASONX", 13, &cause) == -1);
+    CHECK(capif_rev_cause_parse("other_reason", 12, &cause) == -1);
+    CHECK(strcmp(capif_rev_cause_name(CAPIF_REV_CAUSE_OVERLIMIT_USAGE),
+                 "OVERLIMIT_USAGE") == 0);
+
+    /* encode / decode round trip */
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    r.revoked_at = -5;
+    r.expires = 0x7fffffffffffffffLL;
+    len = capif_rev_encode(&r, buf, sizeof(buf));
+    CHECK(len == CAPIF_REV_FIXED_LEN + 6 + 4 + 4 + 21);
+    CHECK(capif_rev_decode(&d, buf, len) == 0);
+    CHECK(d.type == CAPIF_REV_INVOKER && d.cause == r.cause);
+    CHECK(d.revoked_at == -5 && d.expires == r.expires);
+    CHECK(d.a.len == 4 && memcmp(d.a.data, "INV1", 4) == 0);
+    CHECK(d.c.len == 21);
+
+    /* every truncation and every extension is refused */
+    for (klen = 0; klen < len; klen++) {
+        CHECK(capif_rev_decode(&d, buf, klen) == -1);
+    }
+    buf[len] = 0;
+    CHECK(capif_rev_decode(&d, buf, len + 1) == -1);
+    buf[0] = 2;
+    CHECK(capif_rev_decode(&d, buf, len) == -1);
+    buf[0] = CAPIF_REV_VERSION;
+    buf[1] = 9;
+    CHECK(capif_rev_decode(&d, buf, len) == -1);
+
+    /* invalid records are not encoded */
+    r = rec(CAPIF_REV_INVOKER, none, aef, api);
+    CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
+    r = rec(CAPIF_REV_TOKEN, inv, jti, none);
+    CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    r.cause = 0;
+    CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    CHECK(capif_rev_encode(&r, buf, 10) == 0);
+    CHECK(!capif_rev_field_ok((const unsigned char *) "a\nb", 3, 0));
+    CHECK(capif_rev_field_ok((const unsigned char *) "", 0, 1));
+    CHECK(!capif_rev_field_ok((const unsigned char *) "", 0, 0));
+
+    /* key round trip; times and cause are not part of the key */
+    r = rec(CAPIF_REV_OWNER, inv, owner, purpose);
+    klen = capif_rev_key(&r, key, sizeof(key));
+    CHECK(klen > 0 && capif_rev_key_decode(&d, key, klen) == 0);
+    CHECK(d.type == CAPIF_REV_OWNER && d.c.len == 9);
+    r.revoked_at = 7;
+    CHECK(capif_rev_key(&r, buf, sizeof(buf)) == klen
+          && memcmp(buf, key, klen) == 0);
+    CHECK(capif_rev_key_decode(&d, key, klen - 1) == -1);
+
+    /* invoker revocation: this AEF, every AEF, not another AEF */
+    t = token();
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_INVOKER, inv, none, api);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_INVOKER, inv, aef2, api);
+    CHECK(!refused(&r, &t));
+    r = rec(CAPIF_REV_INVOKER, inv2, aef, api);
+    CHECK(!refused(&r, &t));
+    r = rec(CAPIF_REV_INVOKER, inv, aef, apiid);
+    CHECK(!refused(&r, &t));
+    t.api_id = apiid;
+    CHECK(refused(&r, &t));
+
+    /* re-authorization: a later iat passes, same second is refused */
+    t = token();
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    t.iat = 1000;
+    CHECK(refused(&r, &t));
+    t.iat = 1001;
+    CHECK(!refused(&r, &t));
+    t.has_iat = 0;
+    CHECK(refused(&r, &t));
+
+    /* single token by jti: any iat; other jti passes */
+    t = token();
+    t.jti = jti;
+    t.iat = 5000;
+    r = rec(CAPIF_REV_TOKEN, kjti, jti, none);
+    CHECK(refused(&r, &t));
+    t.jti = inv;
+    CHECK(!refused(&r, &t));
+
+    /* single token by digest of the signing input */
+    t = token();
+    CHECK(capif_rev_sha256_hex(t.signing_input, t.signing_input_len, hex)
+          == 0);
+    {
+        capif_rev_str_t  h = { (const unsigned char *) hex, 64 };
+
+        r = rec(CAPIF_REV_TOKEN, ksha, h, none);
+        CHECK(refused(&r, &t));
+        t.signing_input_len--;
+        CHECK(!refused(&r, &t));
+    }
+    CHECK(capif_rev_sha256_hex((const unsigned char *) "abc", 3, hex) == 0);
+    CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223"
+                      "b00361a396177a9cb410ff61f20015ad") == 0);
+
+    /* owner: every purpose, one purpose */
+    t = token();
+    t.resource_owner = owner;
+    t.purpose = purpose;
+    r = rec(CAPIF_REV_OWNER, inv, owner, none);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_OWNER, inv, owner, purpose);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_OWNER, inv, owner, purpose2);
+    CHECK(!refused(&r, &t));
+    r = rec(CAPIF_REV_OWNER, inv, owner2, none);
+    CHECK(!refused(&r, &t));
+    r = rec(CAPIF_REV_OWNER, inv2, owner, none);
+    CHECK(!refused(&r, &t));
+    t.purpose = none;
+    r = rec(CAPIF_REV_OWNER, inv, owner, purpose);
+    CHECK(!refused(&r, &t));
+    t.resource_owner = none;
+    r = rec(CAPIF_REV_OWNER, inv, owner, none);
+    CHECK(!refused(&r, &t));
+
+    /* group: everyone, one invoker */
+    t = token();
+    t.group_id = group;
+    r = rec(CAPIF_REV_GROUP, group, none, none);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_GROUP, group, inv, none);
+    CHECK(refused(&r, &t));
+    r = rec(CAPIF_REV_GROUP, group, inv2, none);
+    CHECK(!refused(&r, &t));
+    t.iat = 1001;
+    r = rec(CAPIF_REV_GROUP, group, none, none);
+    CHECK(!refused(&r, &t));
+
+    /* fields too long for any record produce no probe, no overflow */
+    {
+        static unsigned char  big[CAPIF_REV_FIELD_MAX + 1];
+        capif_rev_probe_t     probes[CAPIF_REV_PROBES_MAX];
+
+        memset(big, 'x', sizeof(big));
+        t = token();
+        t.invoker_id.data = big;
+        t.invoker_id.len = sizeof(big);
+        t.group_id = group;
+        t.resource_owner = owner;
+        t.purpose = purpose;
+        t.api_id = apiid;
+        CHECK(capif_rev_probes(&t, probes) == 2);  /* digest, group */
+    }
+
+    /* lifetime */
+    CHECK(capif_rev_lifetime_ok(1600, 1000, 1, 1100, 600));
+    CHECK(!capif_rev_lifetime_ok(1601, 1000, 1, 1100, 600));
+    CHECK(capif_rev_lifetime_ok(1601, 1000, 1, 1100, 0));
+    CHECK(capif_rev_lifetime_ok(1700, 0, 0, 1100, 600));
+    CHECK(!capif_rev_lifetime_ok(1701, 0, 0, 1100, 600));
+    CHECK(!capif_rev_lifetime_ok(0x7fffffffffffffffLL,
+                                 -0x7fffffffffffffffLL - 1, 1, 1100, 600));
+    CHECK(capif_rev_lifetime_ok(500, 1000, 1, 1100, 600));
+
+    return UNIT_DONE();
+}
