@@ -155,33 +155,11 @@ ngx_module_t  ngx_http_capif_policy_module = {
 };
 
 
-static ngx_int_t ngx_http_capif_policy_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_capif_policy_via_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 
 static ngx_http_variable_t  ngx_http_capif_policy_vars[] = {
-
-    { ngx_string("capif_resource_owner"), NULL,
-      ngx_http_capif_policy_variable,
-      offsetof(ngx_http_capif_ctx_t, resource_owner),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("capif_group_id"), NULL,
-      ngx_http_capif_policy_variable,
-      offsetof(ngx_http_capif_ctx_t, group_id),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("capif_invoker_ue"), NULL,
-      ngx_http_capif_policy_variable,
-      offsetof(ngx_http_capif_ctx_t, invoker_ue),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("capif_purpose"), NULL,
-      ngx_http_capif_policy_variable,
-      offsetof(ngx_http_capif_ctx_t, purpose),
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
     { ngx_string("capif_owner_via"), NULL,
       ngx_http_capif_policy_via_variable, 0,
@@ -211,33 +189,6 @@ ngx_http_capif_policy_allowed(ngx_http_request_t *r)
     }
 
     return ctx;
-}
-
-
-static ngx_int_t
-ngx_http_capif_policy_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data)
-{
-    ngx_str_t             *s;
-    ngx_http_capif_ctx_t  *ctx;
-
-    ctx = ngx_http_capif_policy_allowed(r);
-
-    s = ctx ? (ngx_str_t *) ((char *) ctx + data) : NULL;
-
-    /* empty means "not part of this decision": no header is sent */
-    if (s == NULL || s->len == 0) {
-        v->not_found = 1;
-        return NGX_OK;
-    }
-
-    v->data = s->data;
-    v->len = s->len;
-    v->valid = 1;
-    v->no_cacheable = 1;
-    v->not_found = 0;
-
-    return NGX_OK;
 }
 
 

@@ -20,11 +20,30 @@ static ngx_http_variable_t  ngx_http_capif_vars[] = {
     { ngx_string("capif_scope"), NULL, ngx_http_capif_ctx_variable,
       offsetof(ngx_http_capif_ctx_t, scope), NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("capif_resource_owner"), NULL, ngx_http_capif_ctx_variable,
+      offsetof(ngx_http_capif_ctx_t, resource_owner),
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("capif_group_id"), NULL, ngx_http_capif_ctx_variable,
+      offsetof(ngx_http_capif_ctx_t, group_id), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("capif_invoker_ue"), NULL, ngx_http_capif_ctx_variable,
+      offsetof(ngx_http_capif_ctx_t, invoker_ue), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
+    { ngx_string("capif_purpose"), NULL, ngx_http_capif_ctx_variable,
+      offsetof(ngx_http_capif_ctx_t, purpose), NGX_HTTP_VAR_NOCACHEABLE,
+      0 },
+
       ngx_http_null_variable
 };
 
 
-/* empty until the access phase has allowed the call */
+/*
+ * Not found until the access phase has allowed the call, and for a part
+ * (owner, group, purpose) that was not part of the decision: no header.
+ */
 static ngx_int_t
 ngx_http_capif_ctx_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
@@ -34,12 +53,12 @@ ngx_http_capif_ctx_variable(ngx_http_request_t *r,
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_capif_module);
 
-    if (ctx == NULL || !ctx->allowed) {
+    s = (ctx && ctx->allowed) ? (ngx_str_t *) ((char *) ctx + data) : NULL;
+
+    if (s == NULL || s->len == 0) {
         v->not_found = 1;
         return NGX_OK;
     }
-
-    s = (ngx_str_t *) ((char *) ctx + data);
 
     v->data = s->data;
     v->len = s->len;
