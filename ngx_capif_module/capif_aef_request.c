@@ -626,8 +626,8 @@ static int
 capif_aef_event(capif_aef_request_t *req, json_t *json)
 {
     int                  ni, na, i, j;
-    json_t              *detail, *invokers, *apis, *v;
-    capif_rev_str_t      sub, cause;
+    json_t              *detail, *invokers, *apis;
+    capif_rev_str_t      sub, ev, cause;
     capif_rev_record_t  *rec;
 
     req->no_content = 1;
@@ -643,18 +643,19 @@ capif_aef_event(capif_aef_request_t *req, json_t *json)
                              "\"subscriptionId\" is not a valid string");
     }
 
-    v = json_object_get(json, "events");
-    if (v == NULL) {
+    /* a valid field: it is logged, so no control characters */
+    switch (capif_aef_string(json, "events", &ev)) {
+    case 1:
+        break;
+    case 0:
         return capif_aef_bad(req, "MANDATORY_IE_MISSING",
                              "\"events\" is missing");
-    }
-
-    if (!json_is_string(v) || json_string_length(v) == 0) {
+    default:
         return capif_aef_bad(req, "MANDATORY_IE_INCORRECT",
                              "\"events\" is not a CAPIFEvent string");
     }
 
-    req->event = json_string_value(v);
+    req->event = (const char *) ev.data;    /* NUL-terminated by jansson */
 
     detail = json_object_get(json, "eventDetail");
 
@@ -663,8 +664,8 @@ capif_aef_event(capif_aef_request_t *req, json_t *json)
                              "\"eventDetail\" is not an object");
     }
 
-    if (strcmp(req->event, CAPIF_AEF_EVENT_REVOKED) != 0
-        || json_string_length(v) != sizeof(CAPIF_AEF_EVENT_REVOKED) - 1)
+    if (ev.len != sizeof(CAPIF_AEF_EVENT_REVOKED) - 1
+        || memcmp(ev.data, CAPIF_AEF_EVENT_REVOKED, ev.len) != 0)
     {
         /* an event this gateway does not act on (CAPIFEvent extends) */
         return 0;

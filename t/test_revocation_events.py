@@ -126,6 +126,8 @@ MALFORMED = [
      "MANDATORY_IE_INCORRECT"),
     ("events empty", {"subscriptionId": "s", "events": ""},
      "MANDATORY_IE_INCORRECT"),
+    ("events control char", {"subscriptionId": "s", "events": "A\nB"},
+     "MANDATORY_IE_INCORRECT"),
     ("eventDetail list", dict(event_body(), eventDetail=[]),
      "OPTIONAL_IE_INCORRECT"),
     ("invokers not a list", event_body(invokers=None) | {
