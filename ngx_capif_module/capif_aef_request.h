@@ -45,7 +45,7 @@ typedef struct {
 
 
 typedef struct {
-    /* a refusal: HTTP status (400, 500), ProblemDetails cause, detail */
+    /* a refusal: HTTP status (400, 404, 500), its cause and detail */
     int                       status;
     const char               *cause;
     const char               *detail;
