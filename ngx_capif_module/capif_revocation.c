@@ -7,6 +7,7 @@
 #include "capif_revocation.h"
 
 
+/* the values TS 29.222 knows; index = the version 1 code */
 static const char  *capif_rev_causes[] = {
     NULL,
     "OVERLIMIT_USAGE",
@@ -15,43 +16,40 @@ static const char  *capif_rev_causes[] = {
     "OTHER_REASON"
 };
 
+#define CAPIF_REV_NCAUSES                                                  \
+    (sizeof(capif_rev_causes) / sizeof(capif_rev_causes[0]))
+
 
 static const char  *capif_rev_types[] = {
     NULL, "invoker", "token", "owner", "group"
 };
 
 
-const char *
-capif_rev_cause_name(capif_rev_cause_t cause)
-{
-    if (cause < CAPIF_REV_CAUSE_OVERLIMIT_USAGE
-        || cause > CAPIF_REV_CAUSE_OTHER_REASON)
-    {
-        return "UNKNOWN";
-    }
-
-    return capif_rev_causes[cause];
-}
-
-
 int
-capif_rev_cause_parse(const char *name, size_t len, capif_rev_cause_t *out)
+capif_rev_cause_known(const unsigned char *cause, size_t len)
 {
-    int  i;
+    size_t  i;
 
-    for (i = CAPIF_REV_CAUSE_OVERLIMIT_USAGE;
-         i <= CAPIF_REV_CAUSE_OTHER_REASON;
-         i++)
-    {
+    for (i = 1; i < CAPIF_REV_NCAUSES; i++) {
         if (strlen(capif_rev_causes[i]) == len
-            && memcmp(capif_rev_causes[i], name, len) == 0)
+            && memcmp(capif_rev_causes[i], cause, len) == 0)
         {
-            *out = (capif_rev_cause_t) i;
-            return 0;
+            return 1;
         }
     }
 
-    return -1;
+    return 0;
+}
+
+
+const char *
+capif_rev_cause_v1_name(unsigned code)
+{
+    if (code == 0 || code >= CAPIF_REV_NCAUSES) {
+        return NULL;
+    }
+
+    return capif_rev_causes[code];
 }
 
 
@@ -99,9 +97,7 @@ capif_rev_is(const capif_rev_str_t *s, const char *lit)
 int
 capif_rev_record_valid(const capif_rev_record_t *r)
 {
-    if (r->cause < CAPIF_REV_CAUSE_OVERLIMIT_USAGE
-        || r->cause > CAPIF_REV_CAUSE_OTHER_REASON)
-    {
+    if (!capif_rev_field_ok(r->cause.data, r->cause.len, 0)) {
         return 0;
     }
 
@@ -214,7 +210,8 @@ capif_rev_encode(const capif_rev_record_t *r, unsigned char *out,
         return 0;
     }
 
-    need = CAPIF_REV_FIXED_LEN + 6 + r->a.len + r->b.len + r->c.len;
+    need = CAPIF_REV_FIXED_LEN + 8 + r->a.len + r->b.len + r->c.len
+           + r->cause.len;
     if (need > size) {
         return 0;
     }
@@ -222,21 +219,23 @@ capif_rev_encode(const capif_rev_record_t *r, unsigned char *out,
     p = out;
     *p++ = CAPIF_REV_VERSION;
     *p++ = (unsigned char) r->type;
-    *p++ = (unsigned char) r->cause;
+    *p++ = 0;
     *p++ = 0;
     p = capif_rev_put_i64(p, r->revoked_at);
     p = capif_rev_put_i64(p, r->expires);
     p = capif_rev_put_str(p, &r->a);
     p = capif_rev_put_str(p, &r->b);
     p = capif_rev_put_str(p, &r->c);
+    p = capif_rev_put_str(p, &r->cause);
 
     return (size_t) (p - out);
 }
 
 
+/* the three fields, then the cause if want_cause; nothing may follow */
 static int
 capif_rev_get_fields(capif_rev_record_t *r, const unsigned char *p,
-    size_t left)
+    size_t left, int want_cause)
 {
     size_t  n;
 
@@ -257,11 +256,21 @@ capif_rev_get_fields(capif_rev_record_t *r, const unsigned char *p,
     left -= n;
 
     n = capif_rev_get_str(&r->c, p, left);
-    if (n == 0 || n != left) {
+    if (n == 0) {
         return -1;
     }
 
-    return 0;
+    if (want_cause) {
+        p += n;
+        left -= n;
+
+        n = capif_rev_get_str(&r->cause, p, left);
+        if (n == 0) {
+            return -1;
+        }
+    }
+
+    return n == left ? 0 : -1;
 }
 
 
@@ -269,21 +278,44 @@ int
 capif_rev_decode(capif_rev_record_t *r, const unsigned char *buf,
     size_t len)
 {
+    const char  *name;
+
     memset(r, 0, sizeof(capif_rev_record_t));
 
-    if (len < CAPIF_REV_FIXED_LEN || buf[0] != CAPIF_REV_VERSION
-        || buf[3] != 0)
-    {
+    if (len < CAPIF_REV_FIXED_LEN || buf[3] != 0) {
+        return -1;
+    }
+
+    switch (buf[0]) {
+
+    case CAPIF_REV_VERSION_1:
+        /* the cause was a code of the four values known then */
+        name = capif_rev_cause_v1_name(buf[2]);
+        if (name == NULL) {
+            return -1;
+        }
+
+        r->cause.data = (const unsigned char *) name;
+        r->cause.len = strlen(name);
+        break;
+
+    case CAPIF_REV_VERSION:
+        if (buf[2] != 0) {
+            return -1;
+        }
+        break;
+
+    default:
         return -1;
     }
 
     r->type = (capif_rev_type_t) buf[1];
-    r->cause = (capif_rev_cause_t) buf[2];
     r->revoked_at = capif_rev_get_i64(buf + 4);
     r->expires = capif_rev_get_i64(buf + 12);
 
     if (capif_rev_get_fields(r, buf + CAPIF_REV_FIXED_LEN,
-                             len - CAPIF_REV_FIXED_LEN)
+                             len - CAPIF_REV_FIXED_LEN,
+                             buf[0] == CAPIF_REV_VERSION)
         != 0)
     {
         return -1;
@@ -340,7 +372,7 @@ capif_rev_key_decode(capif_rev_record_t *r, const unsigned char *key,
 
     r->type = (capif_rev_type_t) key[0];
 
-    return capif_rev_get_fields(r, key + 1, len - 1);
+    return capif_rev_get_fields(r, key + 1, len - 1, 0);
 }
 
 
@@ -369,25 +401,12 @@ capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes)
     none.data = (const unsigned char *) "";
     none.len = 0;
 
-    /* the token itself: by jti, else by the digest of its signed part */
-    if (t->no_token_probe) {
-        /* void */
-
-    } else if (t->jti.len) {
-        kind.data = (const unsigned char *) "jti";
-        kind.len = 3;
-        value = t->jti;
-        n += capif_rev_probe(&probes[n], CAPIF_REV_TOKEN, &kind, &value,
-                             &none);
-
-    } else if (capif_rev_sha256_hex(t->signing_input, t->signing_input_len,
-                                    hex)
-               == 0)
+    /* the token itself, under the key a push that names it stores */
+    if (!t->no_token_probe
+        && capif_rev_token_key(t->jti.data, t->jti.len, t->signing_input,
+                               t->signing_input_len, &kind, &value, hex)
+           == 0)
     {
-        kind.data = (const unsigned char *) "sha256";
-        kind.len = 6;
-        value.data = (const unsigned char *) hex;
-        value.len = 64;
         n += capif_rev_probe(&probes[n], CAPIF_REV_TOKEN, &kind, &value,
                              &none);
     }
@@ -440,8 +459,12 @@ capif_rev_refuses(const capif_rev_probe_t *probe, long long revoked_at,
         return 1;
     }
 
-    /* issued at or before the revocation; a later token re-authorizes */
-    return t->iat <= revoked_at;
+    /*
+     * Issued at or before the revocation; a later token re-authorizes.
+     * The leeway (at most 30 s, checked by the directive) is the skew
+     * allowed between the CCF's clock and ours.
+     */
+    return t->iat <= revoked_at + t->leeway;
 }
 
 
@@ -489,4 +512,125 @@ capif_rev_sha256_hex(const unsigned char *data, size_t len, char out[65])
     out[64] = '\0';
 
     return 0;
+}
+
+
+int
+capif_rev_token_key(const unsigned char *jti, size_t jti_len,
+    const unsigned char *signing_input, size_t signing_input_len,
+    capif_rev_str_t *kind, capif_rev_str_t *value, char hex[65])
+{
+    if (jti_len && capif_rev_field_ok(jti, jti_len, 0)) {
+        kind->data = (const unsigned char *) "jti";
+        kind->len = 3;
+        value->data = jti;
+        value->len = jti_len;
+        return 0;
+    }
+
+    if (capif_rev_sha256_hex(signing_input, signing_input_len, hex) != 0) {
+        return -1;
+    }
+
+    kind->data = (const unsigned char *) "sha256";
+    kind->len = 6;
+    value->data = (const unsigned char *) hex;
+    value->len = 64;
+
+    return 0;
+}
+
+
+/* the length of the well-formed sequence at s, 0 if there is none */
+static size_t
+capif_rev_utf8_seq(const unsigned char *s, size_t len)
+{
+    size_t         n, i;
+    unsigned long  c, min;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+
+    if ((s[0] & 0xe0) == 0xc0) {
+        n = 2;
+        c = s[0] & 0x1f;
+        min = 0x80;
+
+    } else if ((s[0] & 0xf0) == 0xe0) {
+        n = 3;
+        c = s[0] & 0x0f;
+        min = 0x800;
+
+    } else if ((s[0] & 0xf8) == 0xf0) {
+        n = 4;
+        c = s[0] & 0x07;
+        min = 0x10000;
+
+    } else {
+        return 0;
+    }
+
+    if (n > len) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+
+    /* overlong forms, surrogates and code points past U+10FFFF */
+    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+        return 0;
+    }
+
+    return n;
+}
+
+
+int
+capif_rev_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t  i, n;
+
+    for (i = 0; i < len; i += n) {
+        n = capif_rev_utf8_seq(s + i, len - i);
+        if (n == 0) {
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+size_t
+capif_rev_utf8_repair(const unsigned char *s, size_t len,
+    unsigned char *out)
+{
+    size_t          i, n;
+    unsigned char  *p;
+
+    p = out;
+
+    for (i = 0; i < len; i += n) {
+        n = capif_rev_utf8_seq(s + i, len - i);
+
+        if (n == 0) {
+            *p++ = 0xef;
+            *p++ = 0xbf;
+            *p++ = 0xbd;
+            n = 1;
+            continue;
+        }
+
+        memcpy(p, s + i, n);
+        p += n;
+    }
+
+    return (size_t) (p - out);
 }

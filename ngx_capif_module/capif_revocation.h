@@ -14,18 +14,24 @@
 #include <stdint.h>
 
 
-/* record layout version written into every record */
-#define CAPIF_REV_VERSION      1
+/*
+ * Record layout versions.  Version 1 carried the cause as a code of the
+ * four Rel-18/19 values; version 2 carries it as the string the CCF sent
+ * (an extensible enumeration).  New records are version 2; version 1
+ * records are still read.
+ */
+#define CAPIF_REV_VERSION_1    1
+#define CAPIF_REV_VERSION      2
 
-/* the longest string field a record may carry */
+/* the longest string field a record may carry, the cause included */
 #define CAPIF_REV_FIELD_MAX    512
 
-/* fixed part: version, type, cause, flags, revoked_at, expires */
+/* fixed part: version, type, cause code (v1) or 0, 0, revoked_at, expires */
 #define CAPIF_REV_FIXED_LEN    (4 + 8 + 8)
 
-/* the largest encoded record and the largest key */
+/* the largest encoded record (three fields and the cause) and key */
 #define CAPIF_REV_RECORD_MAX   (CAPIF_REV_FIXED_LEN                       \
-                                + 3 * (2 + CAPIF_REV_FIELD_MAX))
+                                + 4 * (2 + CAPIF_REV_FIELD_MAX))
 #define CAPIF_REV_KEY_MAX      (1 + 3 * (2 + CAPIF_REV_FIELD_MAX))
 
 
@@ -45,15 +51,6 @@ typedef enum {
 } capif_rev_type_t;
 
 
-/* TS 29.222 SecurityNotification cause */
-typedef enum {
-    CAPIF_REV_CAUSE_OVERLIMIT_USAGE = 1,
-    CAPIF_REV_CAUSE_UNEXPECTED_REASON = 2,
-    CAPIF_REV_CAUSE_AUTHORIZATION_ISSUE = 3,
-    CAPIF_REV_CAUSE_OTHER_REASON = 4
-} capif_rev_cause_t;
-
-
 typedef struct {
     const unsigned char  *data;
     size_t                len;
@@ -62,12 +59,12 @@ typedef struct {
 
 typedef struct {
     capif_rev_type_t      type;
-    capif_rev_cause_t     cause;
     long long             revoked_at;   /* seconds since the epoch */
     long long             expires;      /* entry is dropped at this time */
     capif_rev_str_t       a;
     capif_rev_str_t       b;
     capif_rev_str_t       c;
+    capif_rev_str_t       cause;        /* as sent: a non-empty string */
 } capif_rev_record_t;
 
 
@@ -85,6 +82,7 @@ typedef struct {
     size_t                signing_input_len;
     long long             iat;
     int                   has_iat;
+    long long             leeway;       /* capif_leeway: clock skew */
     int                   no_token_probe;  /* no whole-token entries */
 } capif_rev_token_t;
 
@@ -99,9 +97,12 @@ typedef struct {
 } capif_rev_probe_t;
 
 
-const char *capif_rev_cause_name(capif_rev_cause_t cause);
-int capif_rev_cause_parse(const char *name, size_t len,
-    capif_rev_cause_t *out);
+/* 1 if cause is one of the values TS 29.222 defines (Rel-18/19) */
+int capif_rev_cause_known(const unsigned char *cause, size_t len);
+
+/* the name of a version 1 cause code, NULL if there is none */
+const char *capif_rev_cause_v1_name(unsigned code);
+
 const char *capif_rev_type_name(capif_rev_type_t type);
 
 /* 1 if every field of r is within limits and right for its type */
@@ -141,8 +142,9 @@ int capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes);
 
 /*
  * Whether an entry of revoked_at, found under a probe, refuses the token:
- * a whole-token entry always does; any other does when the token was
- * issued at or before the revocation, or carries no "iat".
+ * a whole-token entry always does; any other does when the token carries
+ * no "iat" or was issued at or before the revocation plus t->leeway (a
+ * CCF clock running ahead must not let a token escape).
  */
 int capif_rev_refuses(const capif_rev_probe_t *probe, long long revoked_at,
     const capif_rev_token_t *t);
@@ -159,8 +161,33 @@ int capif_rev_lifetime_ok(long long exp, long long iat, int has_iat,
 int capif_rev_sha256_hex(const unsigned char *data, size_t len,
     char out[65]);
 
-/* a string of printable ASCII without quotes or backslashes */
+/*
+ * A field a record may carry: at most CAPIF_REV_FIELD_MAX bytes and no
+ * control characters (C0, DEL).  Quotes, backslashes and bytes >= 0x80
+ * pass: the listing escapes them (capif_rev_utf8_repair).
+ */
 int capif_rev_field_ok(const unsigned char *s, size_t len, int allow_empty);
+
+/*
+ * The key fields of a whole-token (TOKEN) entry, the same for the push
+ * that names a token and the request that presents it: "jti" and the jti
+ * when it is a valid field, else "sha256" and the digest of the signing
+ * input (a jti that is too long or carries a control byte).  value may
+ * point into hex.  Returns 0 or -1.
+ */
+int capif_rev_token_key(const unsigned char *jti, size_t jti_len,
+    const unsigned char *signing_input, size_t signing_input_len,
+    capif_rev_str_t *kind, capif_rev_str_t *value, char hex[65]);
+
+/* 1 if s is well-formed UTF-8 */
+int capif_rev_utf8_valid(const unsigned char *s, size_t len);
+
+/*
+ * Copies s into out, each ill-formed UTF-8 byte replaced by U+FFFD.  out
+ * must hold 3 * len bytes.  Returns the length written.
+ */
+size_t capif_rev_utf8_repair(const unsigned char *s, size_t len,
+    unsigned char *out);
 
 
 #endif /* CAPIF_REVOCATION_H */

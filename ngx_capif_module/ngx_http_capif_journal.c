@@ -237,7 +237,8 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
          q = ngx_queue_next(q))
     {
         node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
-        size += capif_journal_frame_size(CAPIF_REV_FIXED_LEN + node->len - 1);
+        size += capif_journal_frame_size(
+                    ngx_http_capif_rev_node_enc_len(node));
     }
 
     buf = ngx_alloc(size, log);

@@ -31,16 +31,32 @@
 #define NGX_HTTP_CAPIF_JOURNAL_MIN_COMPACT   (64 * 1024)
 
 
+/*
+ * Room for the cause after the key: a later revocation of the same thing
+ * replaces the cause if it fits (every cause TS 29.222 defines does).
+ */
+#define NGX_HTTP_CAPIF_REV_CAUSE_ROOM        32
+
 /* one revocation in the shared zone; node must come first */
 typedef struct {
     ngx_rbtree_node_t             node;      /* key: CRC-32 of key[] */
     ngx_queue_t                   queue;
     int64_t                       revoked_at;
     int64_t                       expires;
-    u_char                        cause;
+    u_short                       cause_len;
+    u_short                       cause_room;
     u_short                       len;
-    u_char                        key[1];
+    u_char                        key[1];    /* then the cause */
 } ngx_http_capif_rev_node_t;
+
+/* the size of a node for a key of len bytes and a cause */
+#define ngx_http_capif_rev_node_size(len, cause_len)                       \
+    (offsetof(ngx_http_capif_rev_node_t, key) + (len)                      \
+     + ngx_max((size_t) (cause_len), NGX_HTTP_CAPIF_REV_CAUSE_ROOM))
+
+/* the length of the node's record, encoded (as in the journal) */
+#define ngx_http_capif_rev_node_enc_len(node)                              \
+    (CAPIF_REV_FIXED_LEN + (node)->len - 1 + 2 + (node)->cause_len)
 
 
 typedef struct {
@@ -96,14 +112,19 @@ typedef struct {
 extern ngx_module_t  ngx_http_capif_revocation_module;
 
 
+/* the completion of a store that returned NGX_AGAIN */
+typedef void (*ngx_http_capif_rev_done_pt)(ngx_http_request_t *r,
+    ngx_int_t rc);
+
 /*
  * Stores records atomically: all fit in the zone and reach the journal
  * (fsync'd), or nothing changes.  Returns NGX_OK, NGX_HTTP_INSUFFICIENT_
  * STORAGE (zone full), NGX_HTTP_SERVICE_UNAVAILABLE (journal) or
- * NGX_ERROR.
+ * NGX_ERROR; or NGX_AGAIN, having taken a reference on the request
+ * (r->main->count++), and later calls done(r, rc) with one of the others.
  */
 ngx_int_t ngx_http_capif_rev_store(ngx_http_request_t *r,
-    capif_rev_record_t *recs, ngx_uint_t n);
+    capif_rev_record_t *recs, ngx_uint_t n, ngx_http_capif_rev_done_pt done);
 
 /* the live entries, copied out of the zone into r->pool */
 ngx_int_t ngx_http_capif_rev_list(ngx_http_request_t *r,

@@ -269,10 +269,11 @@ ngx_http_capif_rev_node_record(ngx_http_capif_rev_node_t *node,
 
     rec->revoked_at = node->revoked_at;
     rec->expires = node->expires;
-    rec->cause = (capif_rev_cause_t) node->cause;
+    rec->cause.data = node->key + node->len;
+    rec->cause.len = node->cause_len;
 
-    /* the encoded record: the fixed part, then the key without its type */
-    return CAPIF_REV_FIXED_LEN + node->len - 1;
+    /* the encoded record: the fixed part, the key without its type, cause */
+    return ngx_http_capif_rev_node_enc_len(node);
 }
 
 
@@ -289,7 +290,11 @@ ngx_http_capif_rev_merge(ngx_http_capif_rev_node_t *node,
         node->expires = rec->expires;
     }
 
-    node->cause = (u_char) rec->cause;
+    /* the latest cause, if it fits the node (see CAUSE_ROOM) */
+    if (rec->cause.len <= node->cause_room) {
+        node->cause_len = (u_short) rec->cause.len;
+        ngx_memcpy(node->key + node->len, rec->cause.data, rec->cause.len);
+    }
 }
 
 
@@ -301,9 +306,12 @@ ngx_http_capif_rev_link(ngx_http_capif_rev_zone_t *zone,
     node->node.key = hash;
     node->revoked_at = rec->revoked_at;
     node->expires = rec->expires;
-    node->cause = (u_char) rec->cause;
     node->len = (u_short) len;
     ngx_memcpy(node->key, key, len);
+    node->cause_len = (u_short) rec->cause.len;
+    node->cause_room = (u_short) ngx_max(rec->cause.len,
+                                         NGX_HTTP_CAPIF_REV_CAUSE_ROOM);
+    ngx_memcpy(node->key + len, rec->cause.data, rec->cause.len);
 
     ngx_rbtree_insert(&zone->sh->rbtree, &node->node);
     ngx_queue_insert_tail(&zone->sh->queue, &node->queue);
@@ -311,8 +319,8 @@ ngx_http_capif_rev_link(ngx_http_capif_rev_zone_t *zone,
 
     zone->sh->count++;
     zone->sh->ntype[key[0]]++;
-    zone->sh->live_bytes += capif_journal_frame_size(CAPIF_REV_FIXED_LEN
-                                                     + len - 1);
+    zone->sh->live_bytes += capif_journal_frame_size(
+                                ngx_http_capif_rev_node_enc_len(node));
 }
 
 
@@ -325,8 +333,8 @@ ngx_http_capif_rev_unlink_locked(ngx_http_capif_rev_zone_t *zone,
 
     zone->sh->count--;
     zone->sh->ntype[node->key[0]]--;
-    zone->sh->live_bytes -= capif_journal_frame_size(CAPIF_REV_FIXED_LEN
-                                                     + node->len - 1);
+    zone->sh->live_bytes -= capif_journal_frame_size(
+                                ngx_http_capif_rev_node_enc_len(node));
 
     ngx_slab_free_locked(zone->shpool, node);
 }
@@ -385,8 +393,8 @@ ngx_http_capif_rev_insert_locked(ngx_http_capif_rev_zone_t *zone,
     }
 
     node = ngx_slab_alloc_locked(zone->shpool,
-                                 offsetof(ngx_http_capif_rev_node_t, key)
-                                 + len);
+                                 ngx_http_capif_rev_node_size(len,
+                                                         rec->cause.len));
     if (node == NULL) {
         return NGX_DECLINED;
     }
@@ -424,6 +432,7 @@ ngx_http_capif_rev_wlock(ngx_http_capif_rev_shctx_t *sh)
 typedef struct {
     u_char                     *key;
     size_t                      len;
+    size_t                      size;      /* of its node */
     uint32_t                    hash;
     ngx_http_capif_rev_node_t  *node;      /* preallocated, or NULL */
 } ngx_http_capif_rev_pending_t;
@@ -453,7 +462,6 @@ static ngx_int_t
 ngx_http_capif_rev_reserve(ngx_http_capif_rev_zone_t *zone,
     ngx_http_capif_rev_pending_t *p, ngx_uint_t n, int64_t now)
 {
-    size_t      size;
     ngx_uint_t  i, swept;
 
     swept = 0;
@@ -470,9 +478,7 @@ again:
             continue;
         }
 
-        size = offsetof(ngx_http_capif_rev_node_t, key) + p[i].len;
-
-        p[i].node = ngx_slab_alloc_locked(zone->shpool, size);
+        p[i].node = ngx_slab_alloc_locked(zone->shpool, p[i].size);
 
         if (p[i].node) {
             continue;
@@ -502,7 +508,7 @@ again:
 
 ngx_int_t
 ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
-    ngx_uint_t n)
+    ngx_uint_t n, ngx_http_capif_rev_done_pt done)
 {
     u_char                          *buf, *pos, enc[CAPIF_REV_RECORD_MAX];
     size_t                           len, flen;
@@ -557,6 +563,8 @@ ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
         }
 
         p[i].hash = ngx_http_capif_rev_hash(p[i].key, p[i].len);
+        p[i].size = ngx_http_capif_rev_node_size(p[i].len,
+                                                 recs[i].cause.len);
     }
 
     ngx_http_capif_rev_wlock(zone->sh);
@@ -682,13 +690,13 @@ ngx_http_capif_rev_list(ngx_http_request_t *r, ngx_array_t **entries)
             continue;
         }
 
-        copy = ngx_pnalloc(r->pool, node->len);
+        copy = ngx_pnalloc(r->pool, node->len + node->cause_len);
         rec = ngx_array_push(a);
         if (copy == NULL || rec == NULL) {
             goto failed;
         }
 
-        ngx_memcpy(copy, node->key, node->len);
+        ngx_memcpy(copy, node->key, node->len + node->cause_len);
 
         if (capif_rev_key_decode(rec, copy, node->len) != 0) {
             a->nelts--;
@@ -697,7 +705,8 @@ ngx_http_capif_rev_list(ngx_http_request_t *r, ngx_array_t **entries)
 
         rec->revoked_at = node->revoked_at;
         rec->expires = node->expires;
-        rec->cause = (capif_rev_cause_t) node->cause;
+        rec->cause.data = copy + node->len;
+        rec->cause.len = node->cause_len;
     }
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
@@ -803,6 +812,7 @@ ngx_http_capif_rev_check(ngx_http_request_t *r, ngx_http_capif_ctx_t *ctx,
     t.signing_input_len = ctx->token.jws.signing_input_len;
     t.iat = claims->iat;
     t.has_iat = claims->has_iat;
+    t.leeway = clcf->leeway;
 
     zone = rmcf->shm_zone->data;
 

@@ -140,7 +140,9 @@ def start_kwargs(keys, certs, upstream, journal, workers=2, **kw):
 
 def revoke_body(invoker=capif.INVOKER, api_ids=(capif.API_NAME,),
                 aef=capif.AEF_ID, cause="AUTHORIZATION_ISSUE", token=None,
-                features=None):
+                features="0"):
+    """A RevokeAuthorizationReq; features=None leaves out the (mandatory)
+    supportedFeatures."""
     info = {"apiInvokerId": invoker, "apiIds": list(api_ids),
             "cause": cause}
     if aef is not None:
@@ -153,11 +155,44 @@ def revoke_body(invoker=capif.INVOKER, api_ids=(capif.API_NAME,),
     return body
 
 
-def post(port, op, body, prefix=ADMIN):
+def post(port, op, body, prefix=ADMIN, content_type="application/json"):
     data = body if isinstance(body, (bytes, str)) else json.dumps(body)
-    return capif.request(port, "POST", prefix + op,
-                         [("Content-Type", "application/json")], data,
+    hdrs = [] if content_type is None else [("Content-Type", content_type)]
+    return capif.request(port, "POST", prefix + op, hdrs, data,
                          test_id=False)
+
+
+#: where a CCF delivers CAPIF_Events_API notifications
+EVENTS = "capif-events/notifications"
+REVOKED = "API_INVOKER_AUTHORIZATION_REVOKED"
+
+
+def event_body(invokers=(capif.INVOKER,), api_ids=(capif.API_NAME,),
+               event=REVOKED, detail=True, sub="sub-1"):
+    """An EventNotification; detail=False sends none (as the reference
+    CCF does)."""
+    body = {"subscriptionId": sub, "events": event}
+    if detail:
+        d = {}
+        if invokers is not None:
+            d["apiInvokerIds"] = list(invokers)
+        if api_ids is not None:
+            d["apiIds"] = list(api_ids)
+        body["eventDetail"] = d
+    return body
+
+
+def notify(port, body=None, **kw):
+    return post(port, EVENTS, event_body(**kw) if body is None else body)
+
+
+def assert_stored(resp, features="0"):
+    """The RevokeAuthorizationRsp of an accepted revocation."""
+    assert resp.status == 200, resp
+    assert (resp.header("Content-Type") or "").startswith(
+        "application/json"), resp
+    assert resp.json() == {"supportedFeatures": features}, resp
+    return resp
 
 
 def revoke(port, body=None, op="revoke-authorization", **kw):

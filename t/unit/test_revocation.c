@@ -19,7 +19,8 @@ rec(capif_rev_type_t type, capif_rev_str_t a, capif_rev_str_t b,
 
     memset(&r, 0, sizeof(r));
     r.type = type;
-    r.cause = CAPIF_REV_CAUSE_AUTHORIZATION_ISSUE;
+    r.cause.data = (const unsigned char *) "AUTHORIZATION_ISSUE";
+    r.cause.len = 19;
     r.revoked_at = 1000;
     r.expires = 5000;
     r.a = a;
@@ -83,7 +84,6 @@ main(void)
     size_t              len, klen;
     char                hex[65];
     unsigned char       buf[CAPIF_REV_RECORD_MAX], key[CAPIF_REV_KEY_MAX];
-    capif_rev_cause_t   cause;
     capif_rev_token_t   t;
     capif_rev_record_t  r, d;
     capif_rev_str_t     none = S(""), inv = S("INV1"), inv2 = S("INV2"),
@@ -96,22 +96,27 @@ main(void)
                         jti = S("jti-1"), kjti = S("jti"),
                         ksha = S("sha256");
 
-    /* causes */
-    CHECK(capif_rev_cause_parse("OTHER_REASON", 12, &cause) == 0
-          && cause == CAPIF_REV_CAUSE_OTHER_REASON);
-    CHECK(capif_rev_cause_parse("OTHER_REASONX", 13, &cause) == -1);
-    CHECK(capif_rev_cause_parse("other_reason", 12, &cause) == -1);
-    CHECK(strcmp(capif_rev_cause_name(CAPIF_REV_CAUSE_OVERLIMIT_USAGE),
-                 "OVERLIMIT_USAGE") == 0);
+    /* causes: the known ones; any other string is stored as sent */
+    CHECK(capif_rev_cause_known((const unsigned char *) "OTHER_REASON",
+                                12));
+    CHECK(!capif_rev_cause_known((const unsigned char *) "OTHER_REASONX",
+                                 13));
+    CHECK(!capif_rev_cause_known((const unsigned char *) "other_reason",
+                                 12));
+    CHECK(strcmp(capif_rev_cause_v1_name(1), "OVERLIMIT_USAGE") == 0);
+    CHECK(capif_rev_cause_v1_name(0) == NULL);
+    CHECK(capif_rev_cause_v1_name(5) == NULL);
 
-    /* encode / decode round trip */
+    /* encode / decode round trip (version 2: the cause as a string) */
     r = rec(CAPIF_REV_INVOKER, inv, aef, api);
     r.revoked_at = -5;
     r.expires = 0x7fffffffffffffffLL;
     len = capif_rev_encode(&r, buf, sizeof(buf));
-    CHECK(len == CAPIF_REV_FIXED_LEN + 6 + 4 + 4 + 21);
+    CHECK(len == CAPIF_REV_FIXED_LEN + 8 + 4 + 4 + 21 + 19);
+    CHECK(buf[0] == 2);
     CHECK(capif_rev_decode(&d, buf, len) == 0);
-    CHECK(d.type == CAPIF_REV_INVOKER && d.cause == r.cause);
+    CHECK(d.type == CAPIF_REV_INVOKER && d.cause.len == 19
+          && memcmp(d.cause.data, "AUTHORIZATION_ISSUE", 19) == 0);
     CHECK(d.revoked_at == -5 && d.expires == r.expires);
     CHECK(d.a.len == 4 && memcmp(d.a.data, "INV1", 4) == 0);
     CHECK(d.c.len == 21);
@@ -122,11 +127,47 @@ main(void)
     }
     buf[len] = 0;
     CHECK(capif_rev_decode(&d, buf, len + 1) == -1);
-    buf[0] = 2;
+    buf[0] = 3;
     CHECK(capif_rev_decode(&d, buf, len) == -1);
     buf[0] = CAPIF_REV_VERSION;
+    buf[2] = 1;
+    CHECK(capif_rev_decode(&d, buf, len) == -1);
+    buf[2] = 0;
     buf[1] = 9;
     CHECK(capif_rev_decode(&d, buf, len) == -1);
+    buf[1] = CAPIF_REV_INVOKER;
+
+    /* an unknown cause, sent by a newer CCF, round-trips as sent */
+    r = rec(CAPIF_REV_INVOKER, inv, aef, api);
+    r.cause.data = (const unsigned char *) "REMOVED_ENROLLED_APIS \"x\"";
+    r.cause.len = 25;
+    len = capif_rev_encode(&r, buf, sizeof(buf));
+    CHECK(len > 0 && capif_rev_decode(&d, buf, len) == 0);
+    CHECK(d.cause.len == 25 && memcmp(d.cause.data, r.cause.data, 25) == 0);
+
+    /* a version 1 record (a journal written before) is still read */
+    {
+        static const unsigned char  v1[] = {
+            1, CAPIF_REV_INVOKER, 3, 0,
+            0, 0, 0, 0, 0, 0, 0x03, 0xe8,
+            0, 0, 0, 0, 0, 0, 0x13, 0x88,
+            0, 4, 'I', 'N', 'V', '1',
+            0, 0,
+            0, 4, 'a', 'p', 'i', '1'
+        };
+
+        CHECK(capif_rev_decode(&d, v1, sizeof(v1)) == 0);
+        CHECK(d.type == CAPIF_REV_INVOKER && d.revoked_at == 1000
+              && d.expires == 5000 && d.c.len == 4);
+        CHECK(d.cause.len == 19
+              && memcmp(d.cause.data, "AUTHORIZATION_ISSUE", 19) == 0);
+
+        memcpy(buf, v1, sizeof(v1));
+        buf[2] = 0;
+        CHECK(capif_rev_decode(&d, buf, sizeof(v1)) == -1);
+        buf[2] = 5;
+        CHECK(capif_rev_decode(&d, buf, sizeof(v1)) == -1);
+    }
 
     /* invalid records are not encoded */
     r = rec(CAPIF_REV_INVOKER, none, aef, api);
@@ -134,7 +175,10 @@ main(void)
     r = rec(CAPIF_REV_TOKEN, inv, jti, none);
     CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
     r = rec(CAPIF_REV_INVOKER, inv, aef, api);
-    r.cause = 0;
+    r.cause = none;
+    CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
+    r.cause.data = (const unsigned char *) "A\nB";
+    r.cause.len = 3;
     CHECK(capif_rev_encode(&r, buf, sizeof(buf)) == 0);
     r = rec(CAPIF_REV_INVOKER, inv, aef, api);
     CHECK(capif_rev_encode(&r, buf, 10) == 0);
@@ -177,6 +221,14 @@ main(void)
     t.has_iat = 0;
     CHECK(refused(&r, &t));
 
+    /* clock skew: with leeway L, iat up to the revocation + L is refused */
+    t = token();
+    t.leeway = 5;
+    t.iat = 1005;
+    CHECK(refused(&r, &t));
+    t.iat = 1006;
+    CHECK(!refused(&r, &t));
+
     /* single token by jti: any iat; other jti passes */
     t = token();
     t.jti = jti;
@@ -201,6 +253,67 @@ main(void)
     CHECK(capif_rev_sha256_hex((const unsigned char *) "abc", 3, hex) == 0);
     CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223"
                       "b00361a396177a9cb410ff61f20015ad") == 0);
+
+    /*
+     * The push and the request path key a token alike: a jti too long
+     * for a record, or with a control byte, goes by the digest.
+     */
+    {
+        char                  hex2[65];
+        capif_rev_str_t       kind, value, h;
+        static unsigned char  longjti[CAPIF_REV_FIELD_MAX + 1];
+
+        CHECK(capif_rev_token_key(jti.data, jti.len, NULL, 0, &kind,
+                                  &value, hex2) == 0);
+        CHECK(kind.len == 3 && value.data == jti.data);
+
+        memset(longjti, 'j', sizeof(longjti));
+        t = token();
+        t.jti.data = longjti;
+        t.jti.len = sizeof(longjti);
+        CHECK(capif_rev_token_key(t.jti.data, t.jti.len, t.signing_input,
+                                  t.signing_input_len, &kind, &value, hex2)
+              == 0);
+        CHECK(kind.len == 6 && value.len == 64);
+        CHECK(capif_rev_sha256_hex(t.signing_input, t.signing_input_len,
+                                   hex) == 0);
+        CHECK(memcmp(value.data, hex, 64) == 0);
+        h.data = (const unsigned char *) hex;
+        h.len = 64;
+        r = rec(CAPIF_REV_TOKEN, ksha, h, none);
+        CHECK(refused(&r, &t));
+
+        t.jti.data = (const unsigned char *) "a\nb";
+        t.jti.len = 3;
+        CHECK(refused(&r, &t));
+
+        /* a valid jti is probed by jti, not by digest */
+        t.jti = jti;
+        CHECK(!refused(&r, &t));
+    }
+
+    /* UTF-8: checked, and repaired for the listing */
+    {
+        size_t         n;
+        unsigned char  out[3 * 8];
+
+        CHECK(capif_rev_utf8_valid((const unsigned char *) "a\"\\b", 4));
+        CHECK(capif_rev_utf8_valid((const unsigned char *)
+                                   "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80",
+                                   9));
+        CHECK(!capif_rev_utf8_valid((const unsigned char *) "\xff", 1));
+        CHECK(!capif_rev_utf8_valid((const unsigned char *) "\xc3", 1));
+        CHECK(!capif_rev_utf8_valid((const unsigned char *) "\xc0\xaf", 2));
+        CHECK(!capif_rev_utf8_valid((const unsigned char *) "\xed\xa0\x80",
+                                    3));
+        CHECK(!capif_rev_utf8_valid((const unsigned char *)
+                                    "\xf4\x90\x80\x80", 4));
+
+        n = capif_rev_utf8_repair((const unsigned char *) "a\xff" "b\xc3", 4,
+                                  out);
+        CHECK(n == 8 && memcmp(out, "a\xef\xbf\xbd" "b\xef\xbf\xbd", 8) == 0);
+        CHECK(capif_rev_utf8_valid(out, n));
+    }
 
     /* owner: every purpose, one purpose */
     t = token();
