@@ -15,13 +15,13 @@
 
 static void capif_crl_err(char *errbuf, size_t size, const char *fmt, ...);
 static unsigned char *capif_crl_read(const char *path, size_t *len,
-    capif_file_id_t *id, char *errbuf, size_t size);
+    capif_crl_file_t *id, char *errbuf, size_t size);
 
 
 static void
-capif_file_id_set(capif_file_id_t *id, const struct stat *st)
+capif_crl_file_set(capif_crl_file_t *id, const struct stat *st)
 {
-    memset(id, 0, sizeof(capif_file_id_t));
+    memset(id, 0, sizeof(capif_crl_file_t));
     id->dev = st->st_dev;
     id->ino = st->st_ino;
     id->size = st->st_size;
@@ -31,7 +31,7 @@ capif_file_id_set(capif_file_id_t *id, const struct stat *st)
 
 
 int
-capif_file_id(const char *path, capif_file_id_t *id)
+capif_crl_file_id(const char *path, capif_crl_file_t *id)
 {
     struct stat  st;
 
@@ -39,14 +39,14 @@ capif_file_id(const char *path, capif_file_id_t *id)
         return -1;
     }
 
-    capif_file_id_set(id, &st);
+    capif_crl_file_set(id, &st);
 
     return 0;
 }
 
 
 int
-capif_file_id_eq(const capif_file_id_t *a, const capif_file_id_t *b)
+capif_crl_file_eq(const capif_crl_file_t *a, const capif_crl_file_t *b)
 {
     return a->dev == b->dev && a->ino == b->ino && a->size == b->size
            && a->mtime == b->mtime && a->mtime_nsec == b->mtime_nsec;
@@ -145,7 +145,7 @@ capif_crl_load_file(const char *path, X509 *issuer, char *errbuf,
     size_t            len;
     capif_crl_t      *crl;
     unsigned char    *data;
-    capif_file_id_t   id;
+    capif_crl_file_t   id;
 
     data = capif_crl_read(path, &len, &id, errbuf, size);
     if (data == NULL) {
@@ -213,7 +213,7 @@ capif_crl_issuer_load_file(const char *path, char *errbuf, size_t size)
 
 
 static unsigned char *
-capif_crl_read(const char *path, size_t *len, capif_file_id_t *id,
+capif_crl_read(const char *path, size_t *len, capif_crl_file_t *id,
     char *errbuf, size_t size)
 {
     int             err;
@@ -267,7 +267,7 @@ capif_crl_read(const char *path, size_t *len, capif_file_id_t *id,
         return NULL;
     }
 
-    capif_file_id_set(id, &st);
+    capif_crl_file_set(id, &st);
     *len = n;
 
     return buf;

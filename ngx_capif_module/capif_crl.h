@@ -26,20 +26,20 @@ typedef struct {
     off_t                 size;
     time_t                mtime;
     long                  mtime_nsec;
-} capif_file_id_t;
+} capif_crl_file_t;
 
 
 typedef struct {
     X509_CRL             *crl;
-    capif_file_id_t       id;        /* of the file it was read from */
+    capif_crl_file_t       id;        /* of the file it was read from */
     int                   entries;
 } capif_crl_t;
 
 
 /* stats path; 0, or -1 with errno */
-int capif_file_id(const char *path, capif_file_id_t *id);
+int capif_crl_file_id(const char *path, capif_crl_file_t *id);
 
-int capif_file_id_eq(const capif_file_id_t *a, const capif_file_id_t *b);
+int capif_crl_file_eq(const capif_crl_file_t *a, const capif_crl_file_t *b);
 
 /*
  * Parses a CRL in PEM or DER and, when issuer is not NULL, checks that the

@@ -71,7 +71,7 @@ main(void)
     EVP_PKEY         *ca_key, *ca2_key, *k;
     capif_crl_t      *crl;
     unsigned char    *der, *pem;
-    capif_file_id_t   id1, id2;
+    capif_crl_file_t   id1, id2;
 
     ca_key = fx_key();
     ca2_key = fx_key();
@@ -145,24 +145,24 @@ main(void)
     write_file(path, pem, len);
     crl = capif_crl_load_file(path, ca, err, sizeof(err));
     CHECK(crl != NULL);
-    CHECK(capif_file_id(path, &id1) == 0);
+    CHECK(capif_crl_file_id(path, &id1) == 0);
     if (crl) {
-        CHECK(capif_file_id_eq(&crl->id, &id1));
+        CHECK(capif_crl_file_eq(&crl->id, &id1));
         capif_crl_free(crl);
     }
     free(pem);
 
     der = crl_der(x, &len);
     write_file(path, der, len);
-    CHECK(capif_file_id(path, &id2) == 0);
-    CHECK(!capif_file_id_eq(&id1, &id2));
+    CHECK(capif_crl_file_id(path, &id2) == 0);
+    CHECK(!capif_crl_file_eq(&id1, &id2));
     crl = capif_crl_load_file(path, ca, err, sizeof(err));
     CHECK(crl != NULL && crl->entries == 2);
     capif_crl_free(crl);
     free(der);
 
     unlink(path);
-    CHECK(capif_file_id(path, &id2) == -1);
+    CHECK(capif_crl_file_id(path, &id2) == -1);
     CHECK(capif_crl_load_file(path, ca, err, sizeof(err)) == NULL);
     CHECK(capif_crl_issuer_load_file(path, err, sizeof(err)) == NULL);
 
