@@ -8,6 +8,7 @@ poll until the change shows, with a deadline.
 """
 
 import os
+import subprocess
 import time
 
 import pytest
@@ -245,3 +246,53 @@ def test_config_refused(nginx_t, pki, tmp_path):
 
     rc, out = http(pki.crl_path, pki.ca.cert_path)
     assert rc == 0, out
+
+
+def test_http2_connection_opened_before(nginx, upstream, keys, pki):
+    """HTTP/2: curl sends its requests one after another on one
+    connection with A; the CRL revoking A is written after the first
+    answer, and a later stream on the same connection is refused."""
+    block = """
+    capif_crl %s;
+    capif_crl_issuer %s;
+    server {
+        listen 127.0.0.1:@PORT@ ssl http2;
+        %s
+        location /open/ { proxy_pass http://127.0.0.1:%d; }
+    }
+""" % (pki.crl_path, pki.ca.cert_path, pki.ssl_conf("optional"),
+       upstream.port)
+    gw = capif.Gateway(nginx(server_block=block), upstream, keys)
+    url = "https://127.0.0.1:%d/open/x" % gw.port
+    cmd = ["curl", "--http2", "-sS", "--cacert", pki.ca.cert_path,
+           "--cert", pki.a.cert_path, "--key", pki.a.key_path,
+           "--rate", "5/s",
+           # stderr is not buffered: each line arrives as it is written
+           "-w", "%{stderr}%{http_code} %{num_connects} %{http_version}"
+                 "\\n"]
+    for _ in range(int(DEADLINE * 5)):
+        cmd += ["-o", "/dev/null", url]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    lines = []
+    try:
+        for raw in p.stderr:
+            words = raw.decode().split()
+            assert len(words) == 3, "curl: %r (after %r)" % (raw, lines)
+            code, connects, version = words
+            lines.append((code, connects, version))
+            assert version == "2", lines
+            if len(lines) == 1:
+                assert (code, connects) == ("200", "1"), lines
+                pki.write_crl(pki.crl_path, pki.crl([pki.a]))
+                continue
+            assert connects == "0", "curl opened a new connection: %r" % (
+                lines,)
+            if code == "401":
+                break
+            assert code == "200", lines
+        else:
+            raise AssertionError("never refused: %r" % (lines,))
+    finally:
+        p.kill()
+        p.wait()
