@@ -18,7 +18,13 @@ capif_cnf_parse(json_t *payload, int *bound,
 
     *bound = 0;
 
-    cnf = json_is_object(payload) ? json_object_get(payload, "cnf") : NULL;
+    /* a verified token always has a claim set: never read none as unbound */
+    if (!json_is_object(payload)) {
+        return capif_fail(err, CAPIF_SERVER_ERROR, "INTERNAL_ERROR",
+                          "no claim set to read cnf from");
+    }
+
+    cnf = json_object_get(payload, "cnf");
 
     if (cnf == NULL) {
         return 0;

@@ -37,7 +37,8 @@ typedef struct {
  * Reads cnf.x5t#S256 from a verified claim set.  Returns 0 with
  * *bound = 0 when the token carries no certificate thumbprint (no "cnf",
  * or a "cnf" object with other confirmation methods only), 0 with
- * *bound = 1 and thumb set, or -1 with CNF_INVALID.
+ * *bound = 1 and thumb set, or -1 with CNF_INVALID (or INTERNAL_ERROR
+ * when payload is not a claim set, which a verified token always has).
  */
 int capif_cnf_parse(json_t *payload, int *bound,
     unsigned char thumb[CAPIF_CNF_THUMB_LEN], capif_error_t *err);

@@ -88,6 +88,15 @@ main(void)
     CHECK(capif_cnf_parse(j, &bound, thumb, &err) == 0 && bound == 0);
     json_decref(j);
 
+    /* no claim set at all (e.g. a cache that kept none): never unbound */
+    CHECK(capif_cnf_check(CAPIF_CNF_OPTIONAL, 0, NULL, &cert, &err) == -1
+          && err.outcome == CAPIF_SERVER_ERROR);
+    j = json_array();
+    CHECK(capif_cnf_check(CAPIF_CNF_OPTIONAL, 0, j, &cert, &err) == -1
+          && err.outcome == CAPIF_SERVER_ERROR);
+    json_decref(j);
+    CHECK(capif_cnf_check(CAPIF_CNF_OFF, 0, NULL, &cert, &err) == 0);
+
     /* off: nothing is looked at, not even a broken cnf */
     CHECK(strcmp(check(CAPIF_CNF_OFF, 0, "{\"cnf\":1}", NULL), "") == 0);
 
