@@ -3,6 +3,7 @@
  */
 
 #include <string.h>
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 #include "capif_x509.h"
@@ -95,6 +96,37 @@ capif_x509_identity(X509 *x, capif_x509_id_t kind, unsigned char *buf,
     }
 
     GENERAL_NAMES_free(sans);
+
+    return rc;
+}
+
+
+int
+capif_x509_serial_hex(X509 *x, char *buf, size_t size)
+{
+    int      rc;
+    char    *hex;
+    BIGNUM  *bn;
+
+    bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+    if (bn == NULL) {
+        return -1;
+    }
+
+    hex = BN_bn2hex(bn);
+    BN_free(bn);
+
+    if (hex == NULL) {
+        return -1;
+    }
+
+    rc = (strlen(hex) < size) ? 0 : -1;
+
+    if (rc == 0) {
+        memcpy(buf, hex, strlen(hex) + 1);
+    }
+
+    OPENSSL_free(hex);
 
     return rc;
 }

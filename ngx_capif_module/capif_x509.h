@@ -37,6 +37,9 @@ int capif_x509_sha256(X509 *x, unsigned char out[32]);
 int capif_x509_identity(X509 *x, capif_x509_id_t kind, unsigned char *buf,
     size_t *len);
 
+/* the serial number in hex, NUL-terminated, for logs; 0 or -1 */
+int capif_x509_serial_hex(X509 *x, char *buf, size_t size);
+
 /*
  * The identity must equal the token's invoker id, byte for byte.
  * Returns 0, or -1 with CERT_INVOKER_MISMATCH.

@@ -226,6 +226,7 @@ static ngx_int_t
 ngx_http_capif_cert_crl_handler(ngx_http_request_t *r)
 {
     X509                             *x;
+    char                              serial[80];
     ngx_int_t                         revoked;
     capif_error_t                     err;
     ngx_http_capif_cert_main_conf_t  *mcf;
@@ -244,6 +245,16 @@ ngx_http_capif_cert_crl_handler(ngx_http_request_t *r)
     ngx_http_capif_cert_crl_refresh(mcf, r->connection->log);
 
     revoked = (mcf->crl != NULL && capif_crl_revoked(mcf->crl, x));
+
+    if (revoked) {
+        if (capif_x509_serial_hex(x, serial, sizeof(serial)) != 0) {
+            ngx_cpystrn((u_char *) serial, (u_char *) "?", sizeof(serial));
+        }
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "capif: client certificate serial %s is revoked by "
+                      "\"%V\"", serial, &mcf->crl_path);
+    }
 
     X509_free(x);
 

@@ -121,7 +121,11 @@ def test_revocation_at_run_time(nginx, upstream, keys, pki):
         # a connection without a certificate is not the CRL's business
         ok(gw, capif_tls.tls_get(gw.port, pki, "/open/x", None, None))
 
-    assert "capif_crl: loaded" in gw.nginx.error_log()
+    log = gw.nginx.error_log()
+    assert "capif_crl: loaded" in log
+    serial = "%X" % pki.a.serial
+    serial = "0" * (len(serial) % 2) + serial     # whole bytes
+    assert "client certificate serial %s is revoked" % serial in log
 
 
 def test_der_crl_and_unrevoke(nginx, upstream, keys, pki):

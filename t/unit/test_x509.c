@@ -81,6 +81,15 @@ main(void)
     free(der);
     CHECK(capif_x509_sha256(b, d2) == 0 && memcmp(d1, d2, 32) != 0);
 
+    /* serials for the log */
+    {
+        char  hex[64];
+
+        CHECK(capif_x509_serial_hex(a, hex, sizeof(hex)) == 0
+              && strcmp(hex, "0A") == 0);
+        CHECK(capif_x509_serial_hex(a, hex, 2) == -1);
+    }
+
     /* identities */
     CHECK(id_is(a, CAPIF_X509_ID_CN, "INV-1234"));
     CHECK(id_is(a, CAPIF_X509_ID_SAN_URI, "urn:capif:INV-1234"));
