@@ -56,14 +56,15 @@ extern ngx_module_t  ngx_http_capif_module;
 
 
 /*
- * Checks run by the access handler, policy first, then revocation, once
- * the token's signature, claims and scope have passed.  A feature module
+ * Checks run by the access handler, certificate first, then policy, then
+ * revocation, once the token's signature, claims and scope have passed.  A feature module
  * installs its check in its postconfiguration handler.  Each returns
  * NGX_OK to go on, NGX_DECLINED with *err set to refuse, or NGX_ERROR.
  */
 typedef ngx_int_t (*ngx_http_capif_check_pt)(ngx_http_request_t *r,
     ngx_http_capif_ctx_t *ctx, capif_error_t *err);
 
+extern ngx_http_capif_check_pt  ngx_http_capif_cert_check;
 extern ngx_http_capif_check_pt  ngx_http_capif_policy_check;
 extern ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
 

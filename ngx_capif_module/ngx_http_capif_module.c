@@ -32,6 +32,7 @@ static ngx_int_t ngx_http_capif_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_capif_init(ngx_conf_t *cf);
 
 
+ngx_http_capif_check_pt  ngx_http_capif_cert_check;
 ngx_http_capif_check_pt  ngx_http_capif_policy_check;
 ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
 
@@ -235,6 +236,17 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         != 0)
     {
         goto deny;
+    }
+
+    if (ngx_http_capif_cert_check) {
+        switch (ngx_http_capif_cert_check(r, ctx, &err)) {
+        case NGX_OK:
+            break;
+        case NGX_DECLINED:
+            goto deny;
+        default:
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     if (ngx_http_capif_policy_check) {
