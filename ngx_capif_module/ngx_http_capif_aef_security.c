@@ -15,6 +15,7 @@
 
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_metrics.h"
 #include "capif_gpsi.h"
 
 
@@ -76,6 +77,8 @@ ngx_http_capif_aef_problem(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "capif aef-security: %ui %s: %s", status, cause, detail);
+
+    ngx_http_capif_metrics_revocation(r, status);
 
     return ngx_http_capif_send_problem(r, status,
                                        ngx_http_capif_aef_title(status),
@@ -840,6 +843,8 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
                       "(%s, cause %s)", recs->nelts,
                       capif_rev_type_name(rec[0].type),
                       capif_rev_cause_name(rec[0].cause));
+
+        ngx_http_capif_metrics_revocation(r, NGX_HTTP_NO_CONTENT);
 
         r->headers_out.status = NGX_HTTP_NO_CONTENT;
         r->headers_out.content_length_n = 0;
