@@ -1,10 +1,11 @@
 """The Debian package: scripts/package builds it and lintian finds no
 error; then, in a chroot holding a minimal Debian 12 with Debian's nginx
 (a copy of the system, so the machine itself is never touched), it is
-installed with ``dpkg -i``, Debian's own /etc/nginx/nginx.conf loads it
-through /etc/nginx/modules-enabled, a site in /etc/nginx/conf.d/ protects
-a location, ``nginx -t`` passes, real calls are allowed and refused, the
-error log gives the reason, and ``dpkg --purge`` leaves nothing behind.
+installed with ``dpkg -i``; then the README's Quickstart runs as written
+(steps 2 to 6: the trial CCF key, its site file in /etc/nginx/conf.d/
+under Debian's own /etc/nginx/nginx.conf, ``nginx -t``, nginx started,
+capif-token and curl, the error log) and its output must match what the
+README shows; finally ``dpkg --purge`` must leave nothing behind.
 
 The chroot's base (debootstrap from Debian's apt repository, plus
 nginx-light and the package's dependencies) is cached in
@@ -13,7 +14,9 @@ it.  Without root, debootstrap or network access to the repository the
 test is skipped, saying why.  CAPIF_SKIP_PACKAGE=1 skips it too.
 """
 
+import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tarfile
@@ -23,9 +26,13 @@ import pytest
 import capif
 
 CACHE = os.path.join(capif.BUILD, "package-chroot")
-BASE = os.path.join(CACHE, "base.tar")
 MIRROR = os.environ.get("CAPIF_DEBIAN_MIRROR", "http://deb.debian.org/debian")
-DEPS = ["nginx-light", "libjansson4", "libssl3", "libjwt0"]
+# Debian's nginx, the package's dependencies, and what the Quickstart uses
+DEPS = ["nginx-light", "libjansson4", "libssl3", "libjwt0", "openssl",
+        "curl"]
+BASE = os.path.join(CACHE, "base-%s.tar" % hashlib.sha256(
+    (MIRROR + " ".join(DEPS)).encode()).hexdigest()[:12])
+README = os.path.join(capif.REPO, "README.md")
 PKG = "libnginx-mod-http-capif"
 
 
@@ -45,6 +52,7 @@ def in_root(root, *cmd, **kw):
 
 def make_base():
     """Builds BASE once: debootstrap minbase + nginx-light + deps."""
+    shutil.rmtree(CACHE, ignore_errors=True)      # older bases
     os.makedirs(CACHE, exist_ok=True)
     work = os.path.join(CACHE, "work")
     shutil.rmtree(work, ignore_errors=True)
@@ -106,26 +114,6 @@ def root(tmp_path, deb):
     shutil.rmtree(r, ignore_errors=True)
 
 
-SITE = """
-# capif: one protected location in front of the AEF
-error_log /var/log/nginx/error.log info;
-
-server {
-    listen 127.0.0.1:%(port)d;
-
-    capif_key_file /etc/capif/ccf.crt;
-
-    location /3gpp-monitoring-event/ {
-        capif on;
-        capif_aef_id aef-loc1;
-        capif_api_name 3gpp-monitoring-event;
-        proxy_set_header X-Capif-Invoker-Id $capif_invoker_id;
-        proxy_pass http://127.0.0.1:%(upstream)d;
-    }
-}
-"""
-
-
 def package_files(deb):
     _, out = run(["dpkg-deb", "-c", deb])
     files = []
@@ -136,7 +124,54 @@ def package_files(deb):
     return files
 
 
-def test_install_serve_purge(root, deb, upstream):
+def quickstart():
+    """(site file, [(command, expected output lines)]) from the README's
+    Quickstart: the complete conf.d block, and every '# ' line of its
+    indented blocks with its continuation lines and the output under it."""
+    text = open(README).read()
+    qs = text[text.index("## Quickstart"):text.index("## Building")]
+    site = re.search(r"<!-- complete: conf\.d -->\n```nginx\n(.*?)```",
+                     qs, re.S).group(1)
+    steps = []
+    lines = qs.split("\n")
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.startswith("    # "):
+            cmd = [line[6:]]
+            while cmd[-1].endswith("\\"):
+                i += 1
+                cmd.append(lines[i].strip())
+            out = []
+            i += 1
+            while i < len(lines) and not lines[i].startswith("    # ") and (
+                    lines[i].startswith("    ") or (
+                        lines[i] == "" and i + 1 < len(lines)
+                        and lines[i + 1].startswith("    ")
+                        and not lines[i + 1].startswith("    # "))):
+                out.append(lines[i][4:])
+                i += 1
+            steps.append(("\n".join(cmd), out))
+            continue
+        i += 1
+    return site, steps
+
+
+def normalize(lines):
+    out = []
+    for line in lines:
+        line = line.rstrip("\r")
+        if line.startswith("Date: "):
+            continue
+        line = re.sub(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d \[(\w+)\] "
+                      r"\d+#\d+: \*\d+ ", r"[\1] ", line)
+        out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return out
+
+
+def test_install_quickstart_purge(root, deb):
     files = package_files(deb)
     for f in ("/usr/lib/nginx/modules/ngx_http_capif_module.so",
               "/usr/share/nginx/modules-available/mod-http-capif.conf",
@@ -144,6 +179,7 @@ def test_install_serve_purge(root, deb, upstream):
               "/usr/share/man/man1/capif-token.1.gz"):
         assert f in files, files
 
+    # step 1: the package
     shutil.copy(deb, os.path.join(root, "tmp", "capif.deb"))
     in_root(root, "dpkg", "-i", "/tmp/capif.deb")
 
@@ -153,51 +189,50 @@ def test_install_serve_purge(root, deb, upstream):
     assert os.readlink(link) == (
         "/usr/share/nginx/modules-available/mod-http-capif.conf")
     with open(os.path.join(root, "etc/nginx/nginx.conf")) as f:
-        assert "include /etc/nginx/modules-enabled/*.conf;" in f.read()
+        conf = f.read()
+    assert "include /etc/nginx/modules-enabled/*.conf;" in conf
+    assert "include /etc/nginx/conf.d/*.conf;" in conf
 
-    # the site: Debian's default site listens on :80, which this machine
-    # may use; an operator would keep or drop it
+    # this machine may use the ports the README uses: 80 (Debian's
+    # default site), 8080 and 9000 become free ones
     os.unlink(os.path.join(root, "etc/nginx/sites-enabled/default"))
-    os.makedirs(os.path.join(root, "etc/capif"))
-    in_root(root, "openssl", "req", "-x509", "-newkey", "rsa:2048",
-            "-nodes", "-days", "1", "-subj", "/CN=ccf",
-            "-keyout", "/etc/capif/ccf.key", "-out", "/etc/capif/ccf.crt",
-            check=False)
-    if not os.path.exists(os.path.join(root, "etc/capif/ccf.crt")):
-        # minbase has no openssl binary: make them on the host
-        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-             "-days", "1", "-subj", "/CN=ccf",
-             "-keyout", os.path.join(root, "etc/capif/ccf.key"),
-             "-out", os.path.join(root, "etc/capif/ccf.crt")])
-    port = capif.free_port()
+    gw, aef = capif.free_port(), capif.free_port()
+
+    def ports(s):
+        return s.replace("8080", str(gw)).replace("9000", str(aef))
+
+    site, steps = quickstart()
+    assert len(steps) >= 8, steps
     with open(os.path.join(root, "etc/nginx/conf.d/capif.conf"), "w") as f:
-        f.write(SITE % {"port": port, "upstream": upstream.port})
+        f.write(ports(site))
 
-    _, out = in_root(root, "/usr/sbin/nginx", "-t")
-    assert "test is successful" in out, out
-
-    in_root(root, "/usr/sbin/nginx")
-    capif.wait_port(port)
-
-    _, tok = in_root(root, "/usr/bin/capif-token", "--key",
-                     "/etc/capif/ccf.key", "--alg", "RS256", "--invoker",
-                     "INV-pkg", "--scope",
-                     "3gpp#aef-loc1:3gpp-monitoring-event")
-    tok = tok.strip()
-    r = capif.request(port, "GET", "/3gpp-monitoring-event/v1/x",
-                      [("Authorization", "Bearer " + tok)])
-    capif.assert_allowed(r, invoker="INV-pkg", upstream=upstream)
-    r = capif.request(port, "GET", "/3gpp-monitoring-event/v1/x")
-    capif.assert_refused(r, 401, "TOKEN_MISSING", upstream=upstream)
+    # steps 2 to 6 in one shell, each command's output framed
+    script = ["set -e"]
+    for n, (cmd, _) in enumerate(steps):
+        if cmd.startswith("systemctl reload nginx"):
+            cmd = "/usr/sbin/nginx"       # no systemd here: start it
+        script += ["echo '@@%d'" % n, "{ %s\n} 2>&1" % ports(cmd)]
+        if cmd == "/usr/sbin/nginx":
+            script.append("sleep 1")
+    rc, out = in_root(root, "bash", "-c", "\n".join(script), check=False)
+    assert rc == 0, out
+    got = re.split(r"^@@\d+\n", out, flags=re.M)[1:]
+    assert len(got) == len(steps), out
+    for (cmd, want), have in zip(steps, got):
+        if cmd.startswith("systemctl"):
+            continue
+        want = normalize(ports("\n".join(want)).split("\n"))
+        assert normalize(have.split("\n")) == want, (
+            "README Quickstart: %r printed\n%s\nbut the README shows\n%s"
+            % (cmd, have, "\n".join(want)))
 
     in_root(root, "/usr/sbin/nginx", "-s", "quit")
     with open(os.path.join(root, "var/log/nginx/error.log")) as f:
         log = f.read()
-    assert "capif: refused 401 TOKEN_MISSING" in log, log
     for bad in capif.BAD_LOG_PATTERNS:
         assert bad not in log, log
 
-    # remove keeps nothing enabled; purge leaves nothing behind
+    # purge leaves nothing behind (the site goes first: it needs capif)
     os.unlink(os.path.join(root, "etc/nginx/conf.d/capif.conf"))
     in_root(root, "dpkg", "--purge", PKG)
     _, out = in_root(root, "dpkg-query", "-W", "-f=${Status}", PKG,
@@ -214,6 +249,8 @@ def test_install_serve_purge(root, deb, upstream):
 
 
 def test_remove_then_reinstall_restores_link(root, deb):
+    """As Debian's libnginx-mod-*: remove parks the link, a reinstall
+    restores it, purge deletes both."""
     shutil.copy(deb, os.path.join(root, "tmp", "capif.deb"))
     link = os.path.join(root, "etc/nginx/modules-enabled",
                         "50-mod-http-capif.conf")
