@@ -5,6 +5,12 @@
  * A row is an array of 64-bit counters: each worker adds to its own row,
  * the scrape sums the rows and renders the sum.  Histogram buckets are
  * kept per bucket and made cumulative only when rendered.
+ *
+ * A new metric: its counters go at the end of the row (a new
+ * CAPIF_METRICS_*_AT), its label values in a fixed table here, a slot
+ * function in capif_metrics.h, an increment in ngx_http_capif_metrics.h,
+ * and its lines in capif_metrics_render().  The row grows, so the zone is
+ * sized anew: counters restart at 0 with the new binary, never on reload.
  */
 
 #include <inttypes.h>

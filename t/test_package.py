@@ -171,6 +171,22 @@ def normalize(lines):
     return out
 
 
+def test_control_fields(deb):
+    _, out = run(["dpkg-deb", "-f", deb, "Package", "Depends", "Section"])
+    assert "Package: libnginx-mod-http-capif\n" in out, out
+    assert "Section: httpd" in out, out
+    depends = [d.strip().split()[0] for d in
+               out.split("Depends:")[1].split("\n")[0].split(",")]
+    for d in ("nginx-abi-1.22.1-7", "libjansson4", "libssl3"):
+        assert d in depends, out
+    assert os.path.basename(deb).startswith(
+        "libnginx-mod-http-capif_") and deb.endswith("_amd64.deb")
+    _, conf = run(["sh", "-c", "dpkg-deb --fsys-tarfile '%s' | tar -xO "
+                   "./usr/share/nginx/modules-available/mod-http-capif.conf"
+                   % deb])
+    assert conf == "load_module modules/ngx_http_capif_module.so;\n", conf
+
+
 def test_install_quickstart_purge(root, deb):
     files = package_files(deb)
     for f in ("/usr/lib/nginx/modules/ngx_http_capif_module.so",
