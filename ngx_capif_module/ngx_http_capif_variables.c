@@ -171,6 +171,8 @@ ngx_http_capif_set_value(ngx_http_variable_value_t *v, u_char *data,
 /*
  * Not found until the access phase has allowed the call, and for a part
  * (owner, group, purpose) that was not part of the decision: no header.
+ * A subrequest may go to another location and backend than the call
+ * that was allowed: it sends no identity of the main request.
  */
 static ngx_int_t
 ngx_http_capif_ctx_variable(ngx_http_request_t *r,
@@ -179,7 +181,12 @@ ngx_http_capif_ctx_variable(ngx_http_request_t *r,
     ngx_str_t             *s;
     ngx_http_capif_ctx_t  *ctx;
 
-    ctx = ngx_http_capif_get_ctx(r);
+    if (r == r->main) {
+        ctx = ngx_http_capif_get_ctx(r);
+
+    } else {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_capif_module);
+    }
 
     if (ctx == NULL || !ctx->allowed) {
         v->not_found = 1;

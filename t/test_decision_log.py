@@ -39,8 +39,17 @@ def gw(module_nginx, upstream, keys):
                        extra="error_page 502 /fallback;"),
         """
         location = /fallback { internal; return 200 "fallback\\n"; }
-        location /open/ { proxy_pass http://127.0.0.1:%d; }
-""" % upstream.port,
+        location = /mirror {
+            internal;
+            proxy_set_header X-Capif-Invoker-Id $capif_invoker_id;
+            proxy_set_header X-Decision "$capif_decision $capif_status";
+            proxy_set_header X-Mirrored yes;
+            proxy_pass http://127.0.0.1:%(up)d$request_uri;
+        }
+        location /open/ { proxy_pass http://127.0.0.1:%(up)d; }
+""" % {"up": upstream.port},
+        capif.location("/mirrored/", [keys.rsa.pub_path],
+                       upstream_port=upstream.port, extra="mirror /mirror;"),
     ])
     n = module_nginx(server=server, http=http)
     n.expect_log("connect() failed")
@@ -170,3 +179,21 @@ def test_hostile_values_stay_inside_their_strings(gw, keys):
     lines = log_lines(gw, n)
     assert len(lines) == 1, lines
     assert lines[0]["decision"] == "refused"
+
+
+def test_subrequest_sees_decision_not_identity(gw, keys, upstream):
+    """A subrequest (mirror) may go elsewhere: it gets the decision
+    variables of its main request, never the invoker's identity."""
+    r = gw.allowed("/mirrored/x", keys.rsa.token())
+    seen = []
+    for _ in range(100):
+        seen = [rec for rec in list(upstream.requests)
+                if ["X-Test-Id", r.test_id] in rec["headers"]
+                and ["X-Mirrored", "yes"] in rec["headers"]]
+        if seen:
+            break
+        time.sleep(0.05)
+    assert len(seen) == 1, seen
+    hdrs = dict(seen[0]["headers"])
+    assert hdrs.get("X-Decision") == "allowed 200", hdrs
+    assert "X-Capif-Invoker-Id" not in hdrs, hdrs

@@ -159,3 +159,23 @@ def test_metrics_outside_location_refused(nginx_t):
     rc, out = nginx_t(http="capif_metrics;")
     assert rc != 0
     assert '"capif_metrics" directive is not allowed here' in out, out
+
+
+def test_entries_gauge_after_restart_replay(nginx, upstream, keys, certs,
+                                            tmp_path):
+    """A restart replays the journal: the gauge shows the replayed
+    entries; the counters start again at 0."""
+    journal = str(tmp_path / "journal")
+    kw = start_kwargs(keys, certs, upstream, journal, workers=1,
+                      extra_server="""
+        location = /metrics { capif_metrics; }
+""")
+    n = nginx(**kw)
+    assert revoke(n.port, invoker="INV-a").status == 204
+    assert revoke(n.port, invoker="INV-b").status == 204
+    assert samples(scrape(n))["capif_revocation_entries"] == 2
+    n.stop()
+    n2 = nginx(**dict(kw, port=n.port))
+    after = samples(scrape(n2))
+    assert after["capif_revocation_entries"] == 2
+    assert after[rev("revoke-authorization", "stored")] == 0
