@@ -1034,6 +1034,8 @@ ngx_http_capif_aef_security_handler(ngx_http_request_t *r)
                       "capif aef-security: refused a caller without the "
                       "CCF's client certificate");
 
+        ngx_http_capif_metrics_revocation(r, NGX_HTTP_FORBIDDEN);
+
         return ngx_http_capif_send_problem(r, NGX_HTTP_FORBIDDEN,
                                            "Forbidden", "CCF_NOT_AUTHENTICATED",
                                            "only the CCF, authenticated by "

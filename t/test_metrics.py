@@ -14,7 +14,7 @@ import pytest
 import capif
 from capif import good_claims
 from test_revocation_common import (
-    Certs, post, revoke, revoke_body, start_kwargs)
+    STRICT, Certs, post, revoke, start_kwargs)
 
 PROMTOOL = shutil.which("promtool")
 
@@ -128,12 +128,16 @@ def test_revocations_fsync_and_entries(gw, keys):
                 {"revokeInfo": {"groupId": "bad",
                                 "cause": "OTHER_REASON"}}).status == 400
     assert post(gw.port, "revoke-authorization", b"{").status == 400
+    # no client certificate: refused before the body is read
+    assert post(gw.port, "revoke-owner-authorization", b"{}",
+                prefix=STRICT).status == 403
     after = samples(scrape(gw))
     d = delta(before, after)
     assert d.pop(rev("revoke-authorization", "stored")) == 1
     assert d.pop(rev("owner", "stored")) == 1
     assert d.pop(rev("group", "refused")) == 1
     assert d.pop(rev("revoke-authorization", "refused")) == 1
+    assert d.pop(rev("owner", "refused")) == 1
     assert d.pop("capif_revocation_entries") == 2
     assert d.pop("capif_journal_fsync_seconds_count") >= 2
     assert d.pop("capif_journal_fsync_seconds_sum") > 0
