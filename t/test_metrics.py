@@ -5,6 +5,7 @@ revocation pushes by operation and result, the entries gauge, journal
 fsyncs and token verifications by algorithm.  Labels never carry what a
 client sent."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -183,3 +184,21 @@ def test_entries_gauge_after_restart_replay(nginx, upstream, keys, certs,
     after = samples(scrape(n2))
     assert after["capif_revocation_entries"] == 2
     assert after[rev("revoke-authorization", "stored")] == 0
+
+
+def test_unwritable_journal_counts_unavailable(nginx, upstream, keys, certs,
+                                               tmp_path):
+    """503 JOURNAL_UNAVAILABLE: result="unavailable", no entry, no fsync
+    observed (the journal path is made a non-empty directory)."""
+    journal = str(tmp_path / "journal")
+    n = nginx(**start_kwargs(keys, certs, upstream, journal, workers=1,
+                             extra_server="""
+        location = /metrics { capif_metrics; }
+"""))
+    before = samples(scrape(n))
+    os.unlink(journal)
+    os.mkdir(journal)
+    open(os.path.join(journal, "x"), "w").close()
+    assert revoke(n.port).status == 503
+    d = delta(before, samples(scrape(n)))
+    assert d == {rev("revoke-authorization", "unavailable"): 1}, d
