@@ -6,6 +6,7 @@ installed with ``dpkg -i``; then the README's Quickstart runs as written
 under Debian's own /etc/nginx/nginx.conf, ``nginx -t``, nginx started,
 capif-token and curl, the error log) and its output must match what the
 README shows; finally ``dpkg --purge`` must leave nothing behind.
+scripts/install (with DESTDIR) is checked the same way in another copy.
 
 The chroot's base (debootstrap from Debian's apt repository, plus
 nginx-light and the package's dependencies) is cached in
@@ -280,3 +281,42 @@ def test_remove_then_reinstall_restores_link(root, deb):
     in_root(root, "dpkg", "--purge", PKG)
     assert not os.path.lexists(link)
     assert not os.path.lexists(link + ".removed")
+
+
+def test_install_script_layout(root):
+    """scripts/install (DESTDIR = the chroot) gives the package's layout:
+    Debian's nginx.conf loads the module, the README's site passes
+    nginx -t; --uninstall takes it all away again."""
+    env = dict(os.environ, DESTDIR=root)
+    script = os.path.join(capif.REPO, "scripts", "install")
+    run([script], env=env)
+    link = os.path.join(root, "etc/nginx/modules-enabled",
+                        "50-mod-http-capif.conf")
+    assert os.readlink(link) == (
+        "/usr/share/nginx/modules-available/mod-http-capif.conf")
+    site, _ = quickstart()
+    os.makedirs(os.path.join(root, "etc/capif"))
+    in_root(root, "openssl", "req", "-x509", "-newkey", "rsa:2048",
+            "-nodes", "-days", "1", "-subj", "/CN=ccf", "-keyout",
+            "/etc/capif/ccf.key", "-out", "/etc/capif/ccf.crt")
+    conf = os.path.join(root, "etc/nginx/conf.d/capif.conf")
+    with open(conf, "w") as f:
+        f.write(site)
+    _, out = in_root(root, "/usr/sbin/nginx", "-t")
+    assert "test is successful" in out, out
+    _, tok = in_root(root, "/usr/local/bin/capif-token", "--key",
+                     "/etc/capif/ccf.key", "--alg", "RS256", "--invoker",
+                     "I", "--scope", "3gpp#a:b")
+    assert tok.count(".") == 2, tok
+
+    run([script, "--uninstall"], env=env)
+    for p in ("usr/lib/nginx/modules/ngx_http_capif_module.so",
+              "usr/share/nginx/modules-available/mod-http-capif.conf",
+              "etc/nginx/modules-enabled/50-mod-http-capif.conf",
+              "usr/local/bin/capif-token"):
+        assert not os.path.lexists(os.path.join(root, p)), p
+    rc, out = in_root(root, "/usr/sbin/nginx", "-t", check=False)
+    assert rc != 0 and "capif_key_file" in out, out
+    os.unlink(conf)
+    _, out = in_root(root, "/usr/sbin/nginx", "-t")
+    assert "test is successful" in out, out
