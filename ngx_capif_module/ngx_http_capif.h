@@ -47,6 +47,12 @@ typedef struct {
     ngx_str_t             invoker_ue;      /* invoker's own GPSI or empty */
     ngx_str_t             purpose;         /* empty if none */
 
+    /* the decision, for $capif_decision, $capif_cause, $capif_status */
+    ngx_uint_t            status;        /* 0: not decided yet */
+    const char           *cause;         /* NULL when allowed */
+    ngx_str_t             aef_id;        /* the location's, when decided */
+    ngx_str_t             api_name;
+
     unsigned              verified:1;
     unsigned              allowed:1;     /* every check passed */
 } ngx_http_capif_ctx_t;
@@ -69,8 +75,19 @@ extern ngx_http_capif_check_pt  ngx_http_capif_policy_check;
 extern ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
 
 
-/* registers $capif_invoker_id and $capif_scope */
+/* registers the $capif_* variables */
 ngx_int_t ngx_http_capif_add_variables(ngx_conf_t *cf);
+
+/*
+ * Records the decision on a call (status 200 and cause NULL: allowed) for
+ * the decision variables and the metrics.  The record outlives internal
+ * redirects (error_page) and is seen by subrequests.
+ */
+ngx_int_t ngx_http_capif_decided(ngx_http_request_t *r, ngx_uint_t status,
+    const char *cause);
+
+/* the request's ctx, or the one its decision was recorded in */
+ngx_http_capif_ctx_t *ngx_http_capif_get_ctx(ngx_http_request_t *r);
 
 
 /*

@@ -17,6 +17,7 @@
 
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_metrics.h"
 #include "capif_aef_request.h"
 
 
@@ -61,6 +62,8 @@ ngx_http_capif_aef_problem(ngx_http_request_t *r, ngx_uint_t status,
 {
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "capif aef-security: %ui %s: %s", status, cause, detail);
+
+    ngx_http_capif_metrics_revocation(r, status);
 
     return ngx_http_capif_send_problem(r, status,
                                        ngx_http_capif_aef_title(status),
@@ -298,6 +301,8 @@ ngx_http_capif_aef_answer(ngx_http_request_t *r, ngx_int_t rc)
                       capif_rev_type_name(rec[0].type), rec[0].cause.len,
                       rec[0].cause.data);
     }
+
+    ngx_http_capif_metrics_revocation(r, NGX_HTTP_OK);
 
     if (ctx->req.no_content) {
         /* a notification's acknowledgement (TS 29.222 CAPIF_Events_API) */
@@ -626,6 +631,8 @@ ngx_http_capif_aef_security_handler(ngx_http_request_t *r)
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "capif aef-security: refused a caller without the "
                       "CCF's client certificate");
+
+        ngx_http_capif_metrics_revocation(r, NGX_HTTP_FORBIDDEN);
 
         return ngx_http_capif_send_problem(r, NGX_HTTP_FORBIDDEN,
                                            "Forbidden", "CCF_NOT_AUTHENTICATED",

@@ -143,6 +143,12 @@ ngx_http_capif_duplicate_auth_header_filter(ngx_http_request_t *r)
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_length_n = ctx->body.len;
 
+    if (ngx_http_capif_decided(r, NGX_HTTP_BAD_REQUEST,
+                               "AUTHORIZATION_DUPLICATED") != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                   "capif: refused 400 AUTHORIZATION_DUPLICATED: more than "
                   "one Authorization header");

@@ -8,6 +8,7 @@
  */
 
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_metrics.h"
 
 
 /* this process's append descriptor, and the journal generation it is of */
@@ -181,7 +182,7 @@ ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
         goto failed;
     }
 
-    if (fsync(ngx_http_capif_journal_fd) == -1) {
+    if (ngx_http_capif_metrics_fsync(ngx_http_capif_journal_fd) == -1) {
         ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
                       "capif journal: fsync(\"%V\") failed", path);
         goto failed;
@@ -280,7 +281,7 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
     ngx_http_capif_journal_chown(zone, fd);
 
     if (ngx_http_capif_journal_write_all(fd, buf, pos - buf) != NGX_OK
-        || fsync(fd) == -1)
+        || ngx_http_capif_metrics_fsync(fd) == -1)
     {
         err = ngx_errno;
         (void) close(fd);

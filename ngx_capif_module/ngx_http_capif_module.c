@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_capif.h"
+#include "ngx_http_capif_metrics.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -148,7 +149,9 @@ ngx_module_t  ngx_http_capif_module = {
 static ngx_int_t
 ngx_http_capif_handler(ngx_http_request_t *r)
 {
+    int                         rc;
     u_char                     *scratch;
+    uint64_t                    start;
     ngx_str_t                   token;
     capif_error_t               err;
     ngx_pool_cleanup_t         *cln;
@@ -215,10 +218,14 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     claims_conf.expected_type = lcf->token_type.len
                                 ? (const char *) lcf->token_type.data : NULL;
 
-    if (capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
-                           scratch, &claims_conf, ngx_time(), &err)
-        != 0)
-    {
+    start = ngx_http_capif_metrics_clock();
+
+    rc = capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
+                            scratch, &claims_conf, ngx_time(), &err);
+
+    ngx_http_capif_metrics_verify(ctx->token.jws.alg, start);
+
+    if (rc != 0) {
         goto deny;
     }
 
@@ -272,6 +279,10 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     }
 
     ctx->allowed = 1;
+
+    if (ngx_http_capif_decided(r, NGX_HTTP_OK, NULL) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "capif: allowed invoker \"%V\" scope \"%V\"",

@@ -165,6 +165,10 @@ ngx_http_capif_deny(ngx_http_request_t *r, const capif_error_t *err)
 
     o = &ngx_http_capif_outcomes[err->outcome];
 
+    if (ngx_http_capif_decided(r, o->status, err->cause) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     ctx = ngx_http_get_module_ctx(r, ngx_http_capif_module);
     invoker = (ctx && ctx->invoker_id.len) ? &ctx->invoker_id : &none;
 

@@ -13,6 +13,7 @@
 
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_metrics.h"
 
 
 static ngx_int_t ngx_http_capif_rev_check(ngx_http_request_t *r,
@@ -318,6 +319,7 @@ ngx_http_capif_rev_link(ngx_http_capif_rev_zone_t *zone,
     ngx_http_capif_rev_bloom_set(zone->sh, hash);
 
     zone->sh->count++;
+    ngx_http_capif_metrics_entries(zone->sh->count);
     zone->sh->ntype[key[0]]++;
     zone->sh->live_bytes += capif_journal_frame_size(
                                 ngx_http_capif_rev_node_enc_len(node));
@@ -332,6 +334,7 @@ ngx_http_capif_rev_unlink_locked(ngx_http_capif_rev_zone_t *zone,
     ngx_rbtree_delete(&zone->sh->rbtree, &node->node);
 
     zone->sh->count--;
+    ngx_http_capif_metrics_entries(zone->sh->count);
     zone->sh->ntype[node->key[0]]--;
     zone->sh->live_bytes -= capif_journal_frame_size(
                                 ngx_http_capif_rev_node_enc_len(node));

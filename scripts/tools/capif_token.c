@@ -66,7 +66,8 @@ enum {
     CT_OPT_CLAIM_NUM,
     CT_OPT_CLAIM_JSON,
     CT_OPT_NOW,
-    CT_OPT_HELP
+    CT_OPT_HELP,
+    CT_OPT_VERSION
 };
 
 
@@ -89,6 +90,7 @@ static const struct option  ct_long_opts[] = {
     { "claim-json",     required_argument, NULL, CT_OPT_CLAIM_JSON },
     { "now",            required_argument, NULL, CT_OPT_NOW },
     { "help",           no_argument,       NULL, CT_OPT_HELP },
+    { "version",        no_argument,       NULL, CT_OPT_VERSION },
     { NULL, 0, NULL, 0 }
 };
 
@@ -96,12 +98,28 @@ static const struct option  ct_long_opts[] = {
 static const char  *ct_prog = "capif-token";
 
 
+#ifndef CAPIF_VERSION
+#define CAPIF_VERSION  "dev"
+#endif
+
+
 static void
 ct_usage(FILE *fp)
 {
     fprintf(fp,
-        "usage: %s --key PRIVATE.pem --alg ALG [options]\n"
+        "usage: %s --key PRIVATE.pem --alg ALG --invoker ID --scope SCOPE\n"
+        "                   [options]\n"
         "\n"
+        "Mints a CAPIF access token (a JWS in compact serialization) the way\n"
+        "a CAPIF Core Function (CCF) does, signed with the CCF's private\n"
+        "key, and prints it on stdout.  For trials, demos and tests: in\n"
+        "production the CCF issues the tokens.\n"
+        "\n"
+        "The claims: ID in iss (see --invoker-claim), scope, iat, exp,\n"
+        "a random jti and type \"access\", as the reference CCF (ETSI\n"
+        "OpenCAPIF) sets them; nbf only with --nbf-offset.\n"
+        "\n"
+        "  --key FILE                  PEM private key (RSA or EC)\n"
         "  --alg RS256|RS384|RS512|ES256|ES384|ES512\n"
         "        also HS256|HS384|HS512 (the key file's bytes are the\n"
         "        secret) and none (no signature, --key not needed), for\n"
@@ -123,11 +141,17 @@ ct_usage(FILE *fp)
         "  --claim-num NAME=NUMBER     number claim (repeatable)\n"
         "  --claim-json NAME=JSON      any JSON value (repeatable)\n"
         "  --now EPOCH                 use EPOCH as the current time\n"
+        "  --help, --version\n"
         "\n"
         "--claim* options are applied last and replace claims of the same\n"
-        "name.  The token is printed on stdout.  Exit status: 0 ok,\n"
-        "1 failure, 2 usage error.\n",
-        ct_prog);
+        "name.  Exit status: 0 ok, 1 failure, 2 usage error.\n"
+        "\n"
+        "Example (a trial CCF key, as in the README's Quickstart):\n"
+        "  openssl req -x509 -newkey rsa:2048 -nodes -days 365 \\\n"
+        "      -subj /CN=ccf -keyout ccf.key -out ccf.crt\n"
+        "  %s --key ccf.key --alg RS256 --invoker INV-1 \\\n"
+        "      --scope '3gpp#aef-loc1:3gpp-monitoring-event'\n",
+        ct_prog, ct_prog);
 }
 
 
@@ -580,6 +604,10 @@ ct_parse_opts(int argc, char **argv, ct_opts_t *o)
 
         case CT_OPT_HELP:
             ct_usage(stdout);
+            exit(0);
+
+        case CT_OPT_VERSION:
+            printf("capif-token %s\n", CAPIF_VERSION);
             exit(0);
 
         case ':':
