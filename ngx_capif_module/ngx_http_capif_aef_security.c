@@ -38,6 +38,11 @@ typedef struct {
 } ngx_http_capif_aef_err_t;
 
 
+static ngx_int_t ngx_http_capif_aef_answer(ngx_http_request_t *r,
+    ngx_int_t rc);
+static void ngx_http_capif_aef_stored(ngx_http_request_t *r, ngx_int_t rc);
+
+
 static ngx_str_t  ngx_http_capif_aef_json = ngx_string("application/json");
 
 
@@ -830,16 +835,33 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
         }
     }
 
-    rc = ngx_http_capif_rev_store(r, rec, recs->nelts);
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "capif aef-security: storing %ui revocation entries "
+                  "(%s, cause %s)", recs->nelts,
+                  capif_rev_type_name(rec[0].type),
+                  capif_rev_cause_name(rec[0].cause));
 
+    rc = ngx_http_capif_rev_store(r, rec, recs->nelts,
+                                  ngx_http_capif_aef_stored);
+
+    if (rc == NGX_AGAIN) {
+        /* answered by ngx_http_capif_aef_stored once durable */
+        return NGX_DONE;
+    }
+
+    return ngx_http_capif_aef_answer(r, rc);
+}
+
+
+/* the answer to a push, once the store has decided */
+static ngx_int_t
+ngx_http_capif_aef_answer(ngx_http_request_t *r, ngx_int_t rc)
+{
     switch (rc) {
 
     case NGX_OK:
         ngx_log_error(NGX_LOG_NOTICE, r->connection->log, 0,
-                      "capif aef-security: %ui revocation entries stored "
-                      "(%s, cause %s)", recs->nelts,
-                      capif_rev_type_name(rec[0].type),
-                      capif_rev_cause_name(rec[0].cause));
+                      "capif aef-security: revocation entries stored");
 
         r->headers_out.status = NGX_HTTP_NO_CONTENT;
         r->headers_out.content_length_n = 0;
@@ -863,6 +885,13 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
                                           "INTERNAL_ERROR",
                                           "the revocation was not stored");
     }
+}
+
+
+static void
+ngx_http_capif_aef_stored(ngx_http_request_t *r, ngx_int_t rc)
+{
+    ngx_http_finalize_request(r, ngx_http_capif_aef_answer(r, rc));
 }
 
 
