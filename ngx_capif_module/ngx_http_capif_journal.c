@@ -863,6 +863,25 @@ ngx_http_capif_journal_may(ngx_http_capif_journal_user_t *u, struct stat *st,
 }
 
 
+/* the permission bits in octal, as ls -n and chmod know them */
+static u_char *
+ngx_http_capif_journal_mode(struct stat *st, u_char *out)
+{
+    ngx_uint_t  i, m;
+
+    m = st->st_mode & 07777;
+
+    for (i = 0; i < 4; i++) {
+        out[3 - i] = (u_char) ('0' + (m & 7));
+        m >>= 3;
+    }
+
+    out[4] = '\0';
+
+    return out;
+}
+
+
 /*
  * Can the worker user append to the journal and replace it (compaction:
  * create a file in its directory and rename it over the journal)?  Runs
@@ -873,6 +892,7 @@ ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
     ngx_log_t *log)
 {
     u_char                         *p, dir[NGX_MAX_PATH], part[NGX_MAX_PATH];
+    u_char                          mode[8];
     struct stat                     st;
     struct passwd                  *pw;
     ngx_core_conf_t                *ccf;
@@ -922,7 +942,7 @@ ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
 
     /* every directory on the way must be searchable */
     for (p = dir + 1; *p; p++) {
-        if (*p != '/') {
+        if (*p != '/' || p[1] == '\0') {
             continue;
         }
 
@@ -935,8 +955,9 @@ ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "capif_journal \"%V\": the worker user \"%s\" "
                           "cannot search the directory \"%s\" (owner %d, "
-                          "mode %04o)", &zone->journal, u.name, part,
-                          (int) st.st_uid, (int) (st.st_mode & 07777));
+                          "mode %s)", &zone->journal, u.name, part,
+                          (int) st.st_uid,
+                          ngx_http_capif_journal_mode(&st, mode));
             return NGX_ERROR;
         }
     }
@@ -952,10 +973,10 @@ ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
     if (!ngx_http_capif_journal_may(&u, &st, 3)) {
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "capif_journal \"%V\": the worker user \"%s\" cannot "
-                      "write the directory \"%s\" (owner %d, mode %04o), "
+                      "write the directory \"%s\" (owner %d, mode %s), "
                       "which compaction needs to replace the journal",
                       &zone->journal, u.name, dir, (int) st.st_uid,
-                      (int) (st.st_mode & 07777));
+                      ngx_http_capif_journal_mode(&st, mode));
         return NGX_ERROR;
     }
 
@@ -970,9 +991,9 @@ ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
         /* as root, the master hands the file to the worker user */
         ngx_log_error(NGX_LOG_EMERG, log, 0,
                       "capif_journal \"%V\": the worker user \"%s\" cannot "
-                      "write the journal file (owner %d, mode %04o)",
+                      "write the journal file (owner %d, mode %s)",
                       &zone->journal, u.name, (int) st.st_uid,
-                      (int) (st.st_mode & 07777));
+                      ngx_http_capif_journal_mode(&st, mode));
         return NGX_ERROR;
     }
 
