@@ -20,7 +20,7 @@ import pytest
 
 import capif
 from test_revocation_common import (
-    Certs, Unmanaged, assert_ok, assert_problem, assert_revoked, listing,
+    MODULE, Certs, Unmanaged, assert_ok, assert_problem, assert_revoked, listing,
     revoke, start_kwargs, token)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0,
@@ -464,3 +464,43 @@ def test_named_thread_pool(unmanaged, nginx_t, upstream, keys, certs,
     kw = start_kwargs(keys, certs, upstream, journal + " pool=x")
     rc, out = nginx_t(**kw)
     assert rc != 0 and "thread_pool=<name>" in out, out
+
+
+def test_unwritable_file_refused_for_non_root_master(open_dir):
+    # a master that is not root cannot hand the file over: it must be
+    # writable as it is.  nginx -t run as nobody, a minimal config.
+    nobody = pwd.getpwnam("nobody")
+    prefix = os.path.join(open_dir, "prefix")
+    for d in ("conf", "logs"):
+        os.makedirs(os.path.join(prefix, d))
+    jdir = os.path.join(open_dir, "j")
+    os.mkdir(jdir)
+    os.chmod(jdir, 0o777)
+    journal = os.path.join(jdir, "journal")
+    with open(journal, "wb") as f:
+        f.write(HEADER)
+    os.chmod(journal, 0o600)      # root's
+    with open(os.path.join(prefix, "conf", "nginx.conf"), "w") as f:
+        f.write("load_module %s;\npid logs/nginx.pid;\n"
+                "events {}\nhttp { capif_zone capif:1m; "
+                "capif_journal %s; }\n" % (MODULE, journal))
+    for root, dirs, files in os.walk(prefix):
+        for x in dirs + files + ["."]:
+            os.chown(os.path.join(root, x), nobody.pw_uid, nobody.pw_gid)
+
+    def nginx_t():
+        p = subprocess.run(
+            ["setpriv", "--reuid=nobody", "--regid=%d" % nobody.pw_gid,
+             "--clear-groups", capif.NGINX, "-p", prefix + "/", "-c",
+             "conf/nginx.conf", "-e", "logs/error.log", "-t"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=30)
+        return p.returncode, p.stdout.decode()
+
+    rc, out = nginx_t()
+    assert rc != 0, out
+    assert ('capif_journal "%s"' % journal) in out, out
+    assert 'worker user "nobody" cannot write the journal file' in out, out
+
+    os.chown(journal, nobody.pw_uid, nobody.pw_gid)
+    rc, out = nginx_t()
+    assert rc == 0, out
