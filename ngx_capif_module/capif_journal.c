@@ -87,7 +87,11 @@ capif_journal_frame(unsigned char *out, size_t size,
     }
 
     capif_journal_put_u32(out, (uint32_t) len);
-    memcpy(out + 8, payload, len);
+
+    /* a payload built in place needs no copy */
+    if (payload != out + 8) {
+        memmove(out + 8, payload, len);
+    }
 
     /* the length is covered too: a flipped length bit is caught */
     crc = capif_crc32(0, out, 4);

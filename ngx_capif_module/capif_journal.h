@@ -84,6 +84,7 @@ void capif_journal_header(unsigned char *out);
 
 /*
  * writes one frame of a payload of at most CAPIF_JOURNAL_PUSH_MAX bytes;
+ * the payload may already be in place at out + CAPIF_JOURNAL_FRAME_OVERHEAD;
  * returns its length, or 0 if it does not fit
  */
 size_t capif_journal_frame(unsigned char *out, size_t size,

@@ -448,7 +448,7 @@ typedef struct {
     u_char                         *buf;
     size_t                          len;
     ngx_int_t                       rc;
-    ngx_uint_t                      compacted;
+    off_t                           compacted;     /* to this size */
     ngx_queue_t                     queue;
     ngx_http_capif_jlog_t           jl;
 } ngx_http_capif_rev_push_t;
@@ -615,7 +615,7 @@ ngx_http_capif_rev_push_thread(void *data, ngx_log_t *log)
         dirty = zone->sh->journal_dirty;
 
         if (ngx_http_capif_journal_rewrite(zone, &ps->jl, 0) == NGX_OK) {
-            ps->compacted = 1;
+            ps->compacted = zone->sh->journal_size;
 
         } else {
             zone->sh->journal_dirty = dirty;
@@ -650,7 +650,7 @@ ngx_http_capif_rev_push_done(ngx_event_t *ev)
     if (ps->compacted) {
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "capif journal \"%V\" compacted to %O bytes",
-                      &ps->zone->journal, ps->zone->sh->journal_size);
+                      &ps->zone->journal, ps->compacted);
     }
 
     r->main->blocked--;

@@ -182,6 +182,21 @@ test_pushes(void)
         CHECK(rd.valid_end == CAPIF_JOURNAL_HEADER_LEN && rd.error);
     }
 
+    /* a payload built in place is framed as a copied one */
+    {
+        unsigned char  a[64], b[64];
+
+        memset(a, 0, sizeof(a));
+        memcpy(a + CAPIF_JOURNAL_FRAME_OVERHEAD, "in place", 8);
+        CHECK(capif_journal_frame(a, sizeof(a),
+                                  a + CAPIF_JOURNAL_FRAME_OVERHEAD, 8)
+              == 16);
+        CHECK(capif_journal_frame(b, sizeof(b),
+                                  (const unsigned char *) "in place", 8)
+              == 16);
+        CHECK(memcmp(a, b, 16) == 0);
+    }
+
     /* a zero-length record is refused on both sides */
     CHECK(capif_journal_push_add(payload, sizeof(payload), buf, 0) == 0);
     CHECK(capif_journal_push_add(payload, 4, buf, 3) == 0);
