@@ -587,28 +587,35 @@ undo:
 
     err = ngx_errno;
 
-    if (ftruncate(ngx_http_capif_journal_fd, size) == -1
-        || fsync(ngx_http_capif_journal_fd) == -1)
-    {
-        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, ngx_errno,
-                            "capif journal: %s(\"%V\") failed and the push "
-                            "cannot be cut off again: the journal is "
-                            "rewritten before the next append", op, path);
-        zone->sh->journal_dirty = 1;
-        ngx_http_capif_journal_close();
+    if (ftruncate(ngx_http_capif_journal_fd, size) == 0) {
+        /* the size is what a restart reads: its fsync is best effort */
+        (void) fsync(ngx_http_capif_journal_fd);
+
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                            "capif journal: %s(\"%V\") failed: the push of "
+                            "%uz bytes was cut off again, nothing of it is "
+                            "kept", op, path, len);
+
+        if (op[0] == 'f') {
+            /* after a failed fsync the page cache cannot be trusted */
+            zone->sh->journal_dirty = 1;
+            ngx_http_capif_journal_close();
+        }
 
         return NGX_ERROR;
     }
 
-    ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
-                        "capif journal: %s(\"%V\") failed: the push of %uz "
-                        "bytes was cut off again, nothing of it is kept",
-                        op, path, len);
+    ngx_http_capif_jlog(jl, NGX_LOG_ALERT, ngx_errno,
+                        "capif journal: %s(\"%V\") failed and the push "
+                        "cannot be cut off again: rewriting the journal "
+                        "from the zone", op, path);
 
-    if (op[0] == 'f') {
-        /* after a failed fsync the page cache cannot be trusted */
-        zone->sh->journal_dirty = 1;
-        ngx_http_capif_journal_close();
+    ngx_http_capif_journal_close();
+
+    if (ngx_http_capif_journal_rewrite(zone, jl, 0) != NGX_OK) {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                            "capif journal \"%V\" keeps a refused push "
+                            "until it can be rewritten", path);
     }
 
     return NGX_ERROR;

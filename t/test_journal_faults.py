@@ -124,6 +124,27 @@ def test_push_answered_503_on_full_disk_leaves_no_trace(
     assert listing(m2.port)["count"] == 41
 
 
+@pytest.mark.parametrize("cut", [1, 100, 3000])
+def test_torn_push_is_never_replayed_in_part(unmanaged, upstream, keys,
+                                            certs, tmp_path, cut):
+    # what a crash in the middle of a 40-entry append leaves behind
+    journal = str(tmp_path / "journal")
+    kw = start_kwargs(keys, certs, upstream, journal)
+    n = unmanaged.start(**kw)
+    assert revoke(n.port).status == 204
+    before = os.path.getsize(journal)
+    assert revoke(n.port, api_ids=invoker_push(40, "api-torn")).status == 204
+    after = os.path.getsize(journal)
+    assert after - before > 3000
+    os.killpg(n.proc.pid, signal.SIGKILL)
+    n.proc.wait(timeout=10)
+    os.truncate(journal, after - cut)
+
+    m = unmanaged.start(name="gw2", port=n.port, **kw)
+    assert "replayed: 1 live" in m.error_log()
+    assert listing(m.port)["count"] == 1
+
+
 def test_restart_on_full_disk_keeps_acknowledged(unmanaged, upstream, keys,
                                                  certs, tmpfs):
     journal = os.path.join(tmpfs, "journal")
@@ -249,27 +270,69 @@ def traced(pid):
 
 
 @pytest.fixture
-def slow_fsync():
-    """slow_fsync(pids, seconds): every fsync of those processes (all
-    their threads) is delayed, with strace's fault injection."""
+def inject_fsync():
+    """inject_fsync(pids, how): strace's fault injection on every fsync
+    of those processes (all their threads); returns a stop function."""
     procs = []
 
-    def start(pids, seconds):
+    def stop(p):
+        if p.poll() is None:
+            p.terminate()
+            p.wait(timeout=10)
+            # the tracer is gone once no thread is traced any more
+            time.sleep(0.2)
+
+    def start(pids, how):
         args = ["strace", "-f", "-qq", "-o", "/dev/null", "-e",
-                "trace=fsync", "-e",
-                "inject=fsync:delay_enter=%d" % int(seconds * 1e6)]
+                "trace=fsync", "-e", "inject=fsync:" + how]
         for p in pids:
             args += ["-p", str(p)]
-        procs.append(subprocess.Popen(args, stderr=subprocess.DEVNULL))
+        p = subprocess.Popen(args, stderr=subprocess.DEVNULL)
+        procs.append(p)
         deadline = time.monotonic() + 10
-        while not all(traced(p) for p in pids):
+        while not all(traced(w) for w in pids):
             assert time.monotonic() < deadline, "strace did not attach"
             time.sleep(0.05)
+        return lambda: stop(p)
 
     yield start
     for p in procs:
-        p.terminate()
-        p.wait(timeout=10)
+        stop(p)
+
+
+@pytest.fixture
+def slow_fsync(inject_fsync):
+    """slow_fsync(pids, seconds): every fsync of those processes is
+    delayed."""
+    return lambda pids, seconds: inject_fsync(
+        pids, "delay_enter=%d" % int(seconds * 1e6))
+
+
+def test_failed_fsync_leaves_no_trace(unmanaged, upstream, keys, certs,
+                                      tmp_path, inject_fsync):
+    journal = str(tmp_path / "journal")
+    kw = start_kwargs(keys, certs, upstream, journal)
+    n = unmanaged.start(**kw)
+    t_io = inv_token(keys, "INV-eio")
+    assert revoke(n.port).status == 204
+    size = os.path.getsize(journal)
+
+    # the disk reports an I/O error on fsync: refused, and cut off again
+    stop = inject_fsync(worker_pids(n.proc.pid), "error=EIO")
+    for _ in range(3):
+        r = revoke(n.port, invoker="INV-eio")
+        assert_problem(r, 503, "JOURNAL_UNAVAILABLE")
+    assert os.path.getsize(journal) == size
+    assert listing(n.port)["count"] == 1
+    assert_ok(n, "/api/x", t_io)
+    stop()
+
+    m = kill9_and_restart(n, unmanaged, kw, "gw2")
+    assert "replayed: 1 live" in m.error_log()
+    assert_ok(m, "/api/x", t_io)
+    # the disk is back: the retry is acknowledged
+    assert revoke(m.port, invoker="INV-eio").status == 204
+    assert_revoked(m, "/api/x", t_io)
 
 
 def _timed(fn, out, key):
