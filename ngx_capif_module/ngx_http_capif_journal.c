@@ -219,7 +219,12 @@ ngx_http_capif_journal_push_frame(u_char *out, size_t size,
 }
 
 
-/* the live entries as push frames after a header, in malloc()ed memory */
+/*
+ * The live entries as push frames after a header, in malloc()ed memory.
+ * The caller holds the writer lock, and entries are linked, changed and
+ * swept only under it: the walk needs no zone lock, so the request path
+ * never waits for it.
+ */
 static u_char *
 ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
     int64_t now, size_t *out_len)
@@ -229,8 +234,6 @@ ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
     ngx_queue_t                *q;
     capif_rev_record_t          rec;
     ngx_http_capif_rev_node_t  *node;
-
-    ngx_shmtx_lock(&zone->shpool->mutex);
 
     /* records, their length prefixes, and a frame per chunk at most */
     size = CAPIF_JOURNAL_HEADER_LEN + CAPIF_JOURNAL_FRAME_OVERHEAD;
@@ -246,7 +249,6 @@ ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
 
     buf = malloc(size);
     if (buf == NULL) {
-        ngx_shmtx_unlock(&zone->shpool->mutex);
         return NULL;
     }
 
@@ -299,8 +301,6 @@ ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
                                    frame + CAPIF_JOURNAL_FRAME_OVERHEAD,
                                    plen);
     }
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
 
     *out_len = pos - buf;
 

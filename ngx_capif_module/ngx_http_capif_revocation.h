@@ -68,7 +68,9 @@ typedef struct {
     /*
      * Serializes writers (pushes, compaction, reload): held from the
      * start of a push until its thread task is done.  Workers only ever
-     * try it: a push that finds it taken is parked, never waits.
+     * try it: a push that finds it taken is parked, never waits.  The
+     * entries (queue, tree) change only under it, and under the zone's
+     * mutex as well, for the readers on the request path.
      */
     ngx_shmtx_sh_t                wlock;
     ngx_shmtx_t                   wmutex;
