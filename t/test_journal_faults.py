@@ -11,6 +11,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -76,9 +77,27 @@ def invoker_push(n, prefix="INV-P"):
     return ["%s-%02d-%s" % (prefix, i, "y" * 100) for i in range(n)]
 
 
-def kill9_and_restart(n, unmanaged, kw, name):
+def kill9(n):
+    """kill -9 of master and workers; returns once all are gone (and the
+    listening socket with them)."""
     os.killpg(n.proc.pid, signal.SIGKILL)
     n.proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", n.port))
+            return
+        except OSError:
+            assert time.monotonic() < deadline, "workers outlived kill -9"
+            time.sleep(0.02)
+        finally:
+            s.close()
+
+
+def kill9_and_restart(n, unmanaged, kw, name):
+    kill9(n)
     return unmanaged.start(name=name, port=n.port, **kw)
 
 
@@ -136,8 +155,7 @@ def test_torn_push_is_never_replayed_in_part(unmanaged, upstream, keys,
     assert revoke(n.port, api_ids=invoker_push(40, "api-torn")).status == 204
     after = os.path.getsize(journal)
     assert after - before > 3000
-    os.killpg(n.proc.pid, signal.SIGKILL)
-    n.proc.wait(timeout=10)
+    kill9(n)
     os.truncate(journal, after - cut)
 
     m = unmanaged.start(name="gw2", port=n.port, **kw)
@@ -155,8 +173,7 @@ def test_restart_on_full_disk_keeps_acknowledged(unmanaged, upstream, keys,
     t_new = inv_token(keys, "INV-new")
     for i in invs:
         assert revoke(n.port, invoker=i).status == 204
-    os.killpg(n.proc.pid, signal.SIGKILL)
-    n.proc.wait(timeout=10)
+    kill9(n)
 
     # a torn push at the end (a crash mid-append), then a full disk
     with open(journal, "ab") as f:
