@@ -163,6 +163,7 @@ test_pushes(void)
     CHECK(rd.valid_end == len);
 
     /* record lengths that do not add up to the frame: a corrupt tail */
+    memset(payload, 0, sizeof(payload));
     payload[0] = 0;
     payload[1] = 5;
     memset(payload + 2, 'x', 5);
