@@ -80,14 +80,18 @@ capif_journal_frame(unsigned char *out, size_t size,
 {
     uint32_t  crc;
 
-    if (len == 0 || len > CAPIF_JOURNAL_PAYLOAD_MAX
+    if (len == 0 || len > CAPIF_JOURNAL_PUSH_MAX
         || size < capif_journal_frame_size(len))
     {
         return 0;
     }
 
     capif_journal_put_u32(out, (uint32_t) len);
-    memcpy(out + 8, payload, len);
+
+    /* a payload built in place needs no copy */
+    if (payload != out + 8) {
+        memmove(out + 8, payload, len);
+    }
 
     /* the length is covered too: a flipped length bit is caught */
     crc = capif_crc32(0, out, 4);
@@ -123,9 +127,13 @@ capif_journal_open(capif_journal_reader_t *rd, const unsigned char *buf,
         return CAPIF_JOURNAL_TORN_HEADER;
     }
 
-    if (buf[7] != CAPIF_JOURNAL_VERSION) {
+    if (buf[7] < CAPIF_JOURNAL_VERSION_MIN
+        || buf[7] > CAPIF_JOURNAL_VERSION)
+    {
         return CAPIF_JOURNAL_BAD_VERSION;
     }
+
+    rd->version = buf[7];
 
     rd->pos = CAPIF_JOURNAL_HEADER_LEN;
     rd->valid_end = CAPIF_JOURNAL_HEADER_LEN;
@@ -134,12 +142,13 @@ capif_journal_open(capif_journal_reader_t *rd, const unsigned char *buf,
 }
 
 
-int
-capif_journal_next(capif_journal_reader_t *rd, const unsigned char **payload,
+/* checks the frame at rd->pos without moving past it */
+static int
+capif_journal_peek(capif_journal_reader_t *rd, const unsigned char **payload,
     size_t *len)
 {
-    size_t          left;
-    uint32_t        n, crc;
+    size_t                left;
+    uint32_t              n, crc, max;
     const unsigned char  *p;
 
     if (rd->pos == rd->len) {
@@ -155,8 +164,10 @@ capif_journal_next(capif_journal_reader_t *rd, const unsigned char **payload,
     }
 
     n = capif_journal_get_u32(p);
+    max = rd->version == 1 ? CAPIF_JOURNAL_PAYLOAD_MAX
+                           : CAPIF_JOURNAL_PUSH_MAX;
 
-    if (n == 0 || n > CAPIF_JOURNAL_PAYLOAD_MAX) {
+    if (n == 0 || n > max) {
         rd->error = "frame length is out of range";
         return -1;
     }
@@ -177,8 +188,189 @@ capif_journal_next(capif_journal_reader_t *rd, const unsigned char **payload,
     *payload = p + 8;
     *len = n;
 
-    rd->pos += capif_journal_frame_size((size_t) n);
+    return 1;
+}
+
+
+int
+capif_journal_next(capif_journal_reader_t *rd, const unsigned char **payload,
+    size_t *len)
+{
+    int  rc;
+
+    rc = capif_journal_peek(rd, payload, len);
+
+    if (rc == 1) {
+        rd->pos += capif_journal_frame_size(*len);
+        rd->valid_end = rd->pos;
+    }
+
+    return rc;
+}
+
+
+int
+capif_journal_next_push(capif_journal_reader_t *rd,
+    capif_journal_push_t *push)
+{
+    int                   rc;
+    size_t                len, n;
+    const unsigned char  *payload, *p, *end;
+
+    rc = capif_journal_peek(rd, &payload, &len);
+    if (rc != 1) {
+        return rc;
+    }
+
+    push->pos = payload;
+    push->end = payload + len;
+    push->single = (rd->version == 1);
+
+    if (!push->single) {
+        /* the lengths must add up exactly: else the push is not taken */
+        end = payload + len;
+
+        for (p = payload; p < end; p += n) {
+            if ((size_t) (end - p) < CAPIF_JOURNAL_RECORD_OVERHEAD) {
+                rd->error = "push record length is cut short";
+                return -1;
+            }
+
+            n = ((size_t) p[0] << 8) | p[1];
+            p += CAPIF_JOURNAL_RECORD_OVERHEAD;
+
+            if (n == 0 || n > (size_t) (end - p)) {
+                rd->error = "push record length is out of range";
+                return -1;
+            }
+        }
+    }
+
+    rd->pos += capif_journal_frame_size(len);
     rd->valid_end = rd->pos;
 
     return 1;
+}
+
+
+int
+capif_journal_push_record(capif_journal_push_t *push,
+    const unsigned char **rec, size_t *len)
+{
+    size_t  n;
+
+    if (push->pos >= push->end) {
+        return 0;
+    }
+
+    if (push->single) {
+        *rec = push->pos;
+        *len = (size_t) (push->end - push->pos);
+        push->pos = push->end;
+        return 1;
+    }
+
+    /* checked by capif_journal_next_push */
+    n = ((size_t) push->pos[0] << 8) | push->pos[1];
+
+    *rec = push->pos + CAPIF_JOURNAL_RECORD_OVERHEAD;
+    *len = n;
+    push->pos += CAPIF_JOURNAL_RECORD_OVERHEAD + n;
+
+    return 1;
+}
+
+
+size_t
+capif_journal_push_add(unsigned char *out, size_t size,
+    const unsigned char *rec, size_t len)
+{
+    if (len == 0 || len > 0xffff
+        || size < len + CAPIF_JOURNAL_RECORD_OVERHEAD)
+    {
+        return 0;
+    }
+
+    out[0] = (unsigned char) (len >> 8);
+    out[1] = (unsigned char) len;
+    memcpy(out + CAPIF_JOURNAL_RECORD_OVERHEAD, rec, len);
+
+    return len + CAPIF_JOURNAL_RECORD_OVERHEAD;
+}
+
+
+int
+capif_journal_replay(const unsigned char *buf, size_t len, int64_t now,
+    capif_journal_apply_pt apply, void *data, capif_journal_replay_t *res)
+{
+    int                     rc;
+    size_t                  rlen;
+    const unsigned char    *rec;
+    capif_rev_record_t      r;
+    capif_journal_push_t    push;
+    capif_journal_reader_t  rd;
+
+    memset(res, 0, sizeof(capif_journal_replay_t));
+
+    res->status = capif_journal_open(&rd, buf, len);
+
+    switch (res->status) {
+
+    case CAPIF_JOURNAL_OK:
+        break;
+
+    case CAPIF_JOURNAL_EMPTY:
+        return 0;
+
+    case CAPIF_JOURNAL_TORN_HEADER:
+        res->damaged = 1;
+        res->error = rd.error;
+        return 0;
+
+    default:
+        return -1;
+    }
+
+    res->version = rd.version;
+
+    while ((rc = capif_journal_next_push(&rd, &push)) == 1) {
+
+        res->pushes++;
+
+        while (capif_journal_push_record(&push, &rec, &rlen)) {
+
+            if (capif_rev_decode(&r, rec, rlen) != 0) {
+                res->skipped++;
+                continue;
+            }
+
+            if (r.expires <= now) {
+                res->expired++;
+                continue;
+            }
+
+            switch (apply(data, &r)) {
+
+            case 0:
+                res->live++;
+                break;
+
+            case 1:
+                res->valid_end = rd.valid_end;
+                return -1;
+
+            default:
+                res->skipped++;
+            }
+        }
+    }
+
+    res->valid_end = rd.valid_end;
+
+    if (rc == -1) {
+        res->damaged = 1;
+        res->error = rd.error;
+    }
+
+    return 0;
 }

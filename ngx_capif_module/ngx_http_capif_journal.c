@@ -2,10 +2,20 @@
  * Copyright (C) ngx_capif_module authors
  *
  * The revocation journal on disk: replay at start-up (in the master, when
- * the zone is fresh), append + fsync before a revocation is acknowledged,
- * and compaction by rewriting the live entries to a temporary file that
- * is fsync'd and renamed over the journal.  Framing is capif_journal.c.
+ * the zone is fresh), append + fsync of a push before it is acknowledged
+ * (on a thread of the pool), and rewrites of the live entries to a
+ * temporary file that is fsync'd and renamed over the journal.  Decoding
+ * and framing are capif_journal.c; this file does the I/O.
+ *
+ * What it keeps true: the journal on disk always ends at the end of a
+ * whole push (a failed append is truncated away), the only durable copy
+ * is never moved aside before its replacement is fsync'd, and an append
+ * goes to the file at the path (a deleted or replaced journal is
+ * rewritten from the zone first).
  */
+
+#include <grp.h>
+#include <pwd.h>
 
 #include "ngx_http_capif_revocation.h"
 #include "ngx_http_capif_metrics.h"
@@ -14,6 +24,53 @@
 /* this process's append descriptor, and the journal generation it is of */
 static ngx_fd_t    ngx_http_capif_journal_fd = NGX_INVALID_FILE;
 static ngx_uint_t  ngx_http_capif_journal_fd_gen;
+
+/* the payload of a push frame written by a rewrite */
+#define NGX_HTTP_CAPIF_JOURNAL_CHUNK  65536
+
+
+void
+ngx_http_capif_jlog(ngx_http_capif_jlog_t *jl, ngx_uint_t level,
+    ngx_err_t err, const char *fmt, ...)
+{
+    u_char                 *p;
+    va_list                 args;
+    ngx_http_capif_jmsg_t  *m;
+
+    if (jl->n == NGX_HTTP_CAPIF_JLOG_MAX) {
+        /* the first messages say why: keep them */
+        return;
+    }
+
+    m = &jl->msg[jl->n++];
+    m->level = level;
+    m->err = err;
+
+    va_start(args, fmt);
+    p = ngx_vslprintf(m->text, m->text + sizeof(m->text), fmt, args);
+    va_end(args);
+
+    m->len = p - m->text;
+
+    if (jl->log) {
+        ngx_http_capif_jlog_flush(jl, jl->log);
+    }
+}
+
+
+void
+ngx_http_capif_jlog_flush(ngx_http_capif_jlog_t *jl, ngx_log_t *log)
+{
+    ngx_uint_t              i;
+    ngx_http_capif_jmsg_t  *m;
+
+    for (i = 0; i < jl->n; i++) {
+        m = &jl->msg[i];
+        ngx_log_error(m->level, log, m->err, "%*s", m->len, m->text);
+    }
+
+    jl->n = 0;
+}
 
 
 static ngx_int_t
@@ -52,7 +109,8 @@ ngx_http_capif_journal_close(void)
 
 /* the worker user owns the journal, so workers can append after a start */
 static void
-ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd)
+ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd,
+    char *path)
 {
     ngx_core_conf_t  *ccf;
 
@@ -67,43 +125,55 @@ ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd)
         return;
     }
 
-    (void) fchown(fd, ccf->user, ccf->group);
+    if (fd != NGX_INVALID_FILE) {
+        (void) fchown(fd, ccf->user, ccf->group);
+
+    } else {
+        (void) chown(path, ccf->user, ccf->group);
+    }
 }
 
 
 static ngx_int_t
-ngx_http_capif_journal_sync_dir(ngx_str_t *path, ngx_log_t *log)
+ngx_http_capif_journal_dir(ngx_str_t *path, u_char *dir, size_t size)
 {
-    u_char    *p, dir[NGX_MAX_PATH];
-    size_t     len;
-    ngx_fd_t   fd;
-
-    p = ngx_strlchr(path->data, path->data + path->len, '/');
-    if (p == NULL) {
-        return NGX_OK;
-    }
+    size_t  len;
 
     for (len = path->len; len > 0 && path->data[len - 1] != '/'; len--) {
         /* void */
     }
 
-    if (len == 0 || len >= NGX_MAX_PATH) {
-        return NGX_OK;
+    if (len == 0 || len >= size) {
+        return NGX_ERROR;
     }
 
     ngx_memcpy(dir, path->data, len);
     dir[len] = '\0';
 
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_capif_journal_sync_dir(ngx_str_t *path, ngx_http_capif_jlog_t *jl)
+{
+    u_char    dir[NGX_MAX_PATH];
+    ngx_fd_t  fd;
+
+    if (ngx_http_capif_journal_dir(path, dir, sizeof(dir)) != NGX_OK) {
+        return NGX_OK;
+    }
+
     fd = open((char *) dir, O_RDONLY|O_DIRECTORY);
     if (fd == -1) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: open(\"%s\") failed", dir);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, ngx_errno,
+                            "capif journal: open(\"%s\") failed", dir);
         return NGX_ERROR;
     }
 
     if (fsync(fd) == -1) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: fsync(\"%s\") failed", dir);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, ngx_errno,
+                            "capif journal: fsync(\"%s\") failed", dir);
         (void) close(fd);
         return NGX_ERROR;
     }
@@ -114,142 +184,79 @@ ngx_http_capif_journal_sync_dir(ngx_str_t *path, ngx_log_t *log)
 }
 
 
-ngx_int_t
-ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
-    size_t len, ngx_log_t *log)
+size_t
+ngx_http_capif_journal_push_frame(u_char *out, size_t size,
+    capif_rev_record_t *recs, ngx_uint_t n)
 {
-    u_char           hdr[CAPIF_JOURNAL_HEADER_LEN];
-    ngx_str_t       *path;
-    ngx_file_info_t  fi;
+    u_char      *payload, enc[CAPIF_REV_RECORD_MAX];
+    size_t       len, plen, add;
+    ngx_uint_t   i;
 
-    path = &zone->journal;
-
-    if (path->len == 0) {
-        return NGX_ERROR;
+    if (size < CAPIF_JOURNAL_FRAME_OVERHEAD) {
+        return 0;
     }
 
-    if (ngx_http_capif_journal_fd != NGX_INVALID_FILE
-        && ngx_http_capif_journal_fd_gen != zone->sh->journal_gen)
-    {
-        /* compacted by another process: ours is the old inode */
-        ngx_http_capif_journal_close();
-    }
+    /* the payload is built in place, then framed over itself */
+    payload = out + CAPIF_JOURNAL_FRAME_OVERHEAD;
+    size -= CAPIF_JOURNAL_FRAME_OVERHEAD;
+    plen = 0;
 
-    if (ngx_http_capif_journal_fd == NGX_INVALID_FILE) {
-        ngx_http_capif_journal_fd = open((char *) path->data,
-                                         O_WRONLY|O_APPEND|O_CREAT, 0600);
-        if (ngx_http_capif_journal_fd == -1) {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          "capif journal: open(\"%V\") failed", path);
-            ngx_http_capif_journal_fd = NGX_INVALID_FILE;
-            zone->sh->journal_dirty = 1;
-            return NGX_ERROR;
+    for (i = 0; i < n; i++) {
+        len = capif_rev_encode(&recs[i], enc, sizeof(enc));
+        if (len == 0) {
+            return 0;
         }
 
-        ngx_http_capif_journal_fd_gen = zone->sh->journal_gen;
-    }
-
-    if (ngx_fd_info(ngx_http_capif_journal_fd, &fi) == NGX_FILE_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: fstat(\"%V\") failed", path);
-        goto failed;
-    }
-
-    if (!ngx_is_file(&fi)) {
-        ngx_log_error(NGX_LOG_ERR, log, 0,
-                      "capif journal: \"%V\" is not a regular file", path);
-        goto failed;
-    }
-
-    if (ngx_file_size(&fi) == 0) {
-        capif_journal_header(hdr);
-
-        if (ngx_http_capif_journal_write_all(ngx_http_capif_journal_fd, hdr,
-                                             sizeof(hdr))
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                          "capif journal: write(\"%V\") failed", path);
-            goto failed;
+        add = capif_journal_push_add(payload + plen, size - plen, enc, len);
+        if (add == 0) {
+            return 0;
         }
+
+        plen += add;
     }
 
-    if (ngx_http_capif_journal_write_all(ngx_http_capif_journal_fd, buf, len)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: write(\"%V\") failed", path);
-        goto failed;
-    }
-
-    if (ngx_http_capif_metrics_fsync(ngx_http_capif_journal_fd) == -1) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: fsync(\"%V\") failed", path);
-        goto failed;
-    }
-
-    return NGX_OK;
-
-failed:
-
-    /*
-     * A partial frame may be on disk: the next writer rewrites the whole
-     * journal from the zone before appending again.
-     */
-    ngx_http_capif_journal_close();
-    zone->sh->journal_dirty = 1;
-
-    return NGX_ERROR;
+    return capif_journal_frame(out, plen + CAPIF_JOURNAL_FRAME_OVERHEAD,
+                               payload, plen);
 }
 
 
-ngx_int_t
-ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
-    ngx_log_t *log)
+/*
+ * The live entries as push frames after a header, in malloc()ed memory.
+ * The caller holds the writer lock, and entries are linked, changed and
+ * swept only under it: the walk needs no zone lock, so the request path
+ * never waits for it.
+ */
+static u_char *
+ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
+    int64_t now, size_t *out_len)
 {
-    u_char                     *buf, *pos, *tmp, enc[CAPIF_REV_RECORD_MAX];
-    size_t                      size, len;
-    int64_t                     now;
-    ngx_fd_t                    fd;
-    ngx_err_t                   err;
+    u_char                     *buf, *pos, *frame, enc[CAPIF_REV_RECORD_MAX];
+    size_t                      size, len, plen, add;
     ngx_queue_t                *q;
     capif_rev_record_t          rec;
     ngx_http_capif_rev_node_t  *node;
 
-    if (zone->journal.len == 0) {
-        /* no capif_journal: nothing to keep */
-        zone->sh->journal_dirty = 0;
-        return NGX_OK;
-    }
-
-    now = ngx_time();
-
-    tmp = ngx_alloc(zone->journal.len + sizeof(".tmp"), log);
-    if (tmp == NULL) {
-        return NGX_ERROR;
-    }
-
-    ngx_sprintf(tmp, "%V.tmp%Z", &zone->journal);
-
-    size = CAPIF_JOURNAL_HEADER_LEN;
+    /* records, their length prefixes, and a frame per chunk at most */
+    size = CAPIF_JOURNAL_HEADER_LEN + CAPIF_JOURNAL_FRAME_OVERHEAD;
 
     for (q = ngx_queue_head(&zone->sh->queue);
          q != ngx_queue_sentinel(&zone->sh->queue);
          q = ngx_queue_next(q))
     {
         node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
-        size += capif_journal_frame_size(
-                    ngx_http_capif_rev_node_enc_len(node));
+        size += CAPIF_JOURNAL_FRAME_OVERHEAD + CAPIF_JOURNAL_RECORD_OVERHEAD
+                + ngx_http_capif_rev_node_enc_len(node);
     }
 
-    buf = ngx_alloc(size, log);
+    buf = malloc(size);
     if (buf == NULL) {
-        ngx_free(tmp);
-        return NGX_ERROR;
+        return NULL;
     }
 
     capif_journal_header(buf);
     pos = buf + CAPIF_JOURNAL_HEADER_LEN;
+    frame = NULL;
+    plen = 0;
 
     for (q = ngx_queue_head(&zone->sh->queue);
          q != ngx_queue_sentinel(&zone->sh->queue);
@@ -268,66 +275,349 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
             continue;
         }
 
-        pos += capif_journal_frame(pos, buf + size - pos, enc, len);
+        if (frame && plen + len + CAPIF_JOURNAL_RECORD_OVERHEAD
+                     > NGX_HTTP_CAPIF_JOURNAL_CHUNK)
+        {
+            pos += capif_journal_frame(frame, buf + size - frame,
+                                       frame + CAPIF_JOURNAL_FRAME_OVERHEAD,
+                                       plen);
+            frame = NULL;
+        }
+
+        if (frame == NULL) {
+            frame = pos;
+            plen = 0;
+        }
+
+        add = capif_journal_push_add(frame + CAPIF_JOURNAL_FRAME_OVERHEAD
+                                     + plen,
+                                     buf + size - frame
+                                     - CAPIF_JOURNAL_FRAME_OVERHEAD - plen,
+                                     enc, len);
+        plen += add;
+    }
+
+    if (frame) {
+        pos += capif_journal_frame(frame, buf + size - frame,
+                                   frame + CAPIF_JOURNAL_FRAME_OVERHEAD,
+                                   plen);
+    }
+
+    *out_len = pos - buf;
+
+    return buf;
+}
+
+
+/*
+ * Rewrites the journal from the zone: a temporary file, fsync'd, then
+ * renamed over the journal.  Until the rename the journal on disk is
+ * untouched, so a failure anywhere (a full disk) loses nothing.  With
+ * keep_damaged the old file stays reachable as <journal>.corrupt (a
+ * second link: no data is copied, nothing is moved aside).
+ */
+ngx_int_t
+ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_jlog_t *jl, ngx_uint_t keep_damaged)
+{
+    u_char     *buf, *tmp, *saved;
+    size_t      len;
+    ngx_fd_t    fd;
+    ngx_err_t   err;
+
+    if (zone->journal.len == 0) {
+        /* no capif_journal: nothing to keep */
+        zone->sh->journal_dirty = 0;
+        return NGX_OK;
+    }
+
+    tmp = malloc(2 * zone->journal.len + sizeof(".tmp") + sizeof(".corrupt"));
+    if (tmp == NULL) {
+        goto nomem;
+    }
+
+    saved = tmp + zone->journal.len + sizeof(".tmp");
+    ngx_sprintf(tmp, "%V.tmp%Z", &zone->journal);
+    ngx_sprintf(saved, "%V.corrupt%Z", &zone->journal);
+
+    buf = ngx_http_capif_journal_snapshot(zone, ngx_time(), &len);
+    if (buf == NULL) {
+        free(tmp);
+        goto nomem;
     }
 
     fd = open((char *) tmp, O_WRONLY|O_CREAT|O_TRUNC, 0600);
     if (fd == -1) {
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: open(\"%s\") failed", tmp);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, ngx_errno,
+                            "capif journal: open(\"%s\") failed", tmp);
         goto failed;
     }
 
-    ngx_http_capif_journal_chown(zone, fd);
+    ngx_http_capif_journal_chown(zone, fd, NULL);
 
-    if (ngx_http_capif_journal_write_all(fd, buf, pos - buf) != NGX_OK
+    if (ngx_http_capif_journal_write_all(fd, buf, len) != NGX_OK
         || ngx_http_capif_metrics_fsync(fd) == -1)
     {
         err = ngx_errno;
         (void) close(fd);
         (void) unlink((char *) tmp);
-        ngx_log_error(NGX_LOG_ERR, log, err,
-                      "capif journal: write or fsync(\"%s\") failed", tmp);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                            "capif journal: write or fsync(\"%s\") failed",
+                            tmp);
         goto failed;
     }
 
     if (close(fd) == -1) {
+        err = ngx_errno;
         (void) unlink((char *) tmp);
-        ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                      "capif journal: close(\"%s\") failed", tmp);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                            "capif journal: close(\"%s\") failed", tmp);
         goto failed;
+    }
+
+    if (keep_damaged) {
+        /* best effort: the inspection copy is no reason to fail */
+        (void) unlink((char *) saved);
+
+        if (link((char *) zone->journal.data, (char *) saved) == -1
+            && ngx_errno != NGX_ENOENT)
+        {
+            ngx_http_capif_jlog(jl, NGX_LOG_ERR, ngx_errno,
+                                "capif journal: link(\"%V\", \"%s\") failed",
+                                &zone->journal, saved);
+        }
     }
 
     if (rename((char *) tmp, (char *) zone->journal.data) == -1) {
         err = ngx_errno;
         (void) unlink((char *) tmp);
-        ngx_log_error(NGX_LOG_ERR, log, err,
-                      "capif journal: rename(\"%s\", \"%V\") failed",
-                      tmp, &zone->journal);
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                            "capif journal: rename(\"%s\", \"%V\") failed",
+                            tmp, &zone->journal);
         goto failed;
     }
 
-    (void) ngx_http_capif_journal_sync_dir(&zone->journal, log);
+    (void) ngx_http_capif_journal_sync_dir(&zone->journal, jl);
 
-    zone->sh->journal_size = pos - buf;
+    zone->sh->journal_size = len;
     zone->sh->journal_gen++;
     zone->sh->journal_dirty = 0;
     ngx_http_capif_journal_close();
 
-    ngx_log_error(NGX_LOG_INFO, log, 0,
-                  "capif journal \"%V\" compacted to %uz bytes",
-                  &zone->journal, (size_t) (pos - buf));
+    ngx_http_capif_jlog(jl, NGX_LOG_INFO, 0,
+                        "capif journal \"%V\" rewritten: %uz bytes",
+                        &zone->journal, len);
 
-    ngx_free(buf);
-    ngx_free(tmp);
+    free(buf);
+    free(tmp);
 
     return NGX_OK;
 
 failed:
 
     zone->sh->journal_dirty = 1;
-    ngx_free(buf);
-    ngx_free(tmp);
+    free(buf);
+    free(tmp);
+
+    return NGX_ERROR;
+
+nomem:
+
+    ngx_http_capif_jlog(jl, NGX_LOG_ERR, 0,
+                        "capif journal: out of memory for a rewrite");
+    zone->sh->journal_dirty = 1;
+
+    return NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_capif_journal_open(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_jlog_t *jl)
+{
+    if (ngx_http_capif_journal_fd != NGX_INVALID_FILE
+        && ngx_http_capif_journal_fd_gen != zone->sh->journal_gen)
+    {
+        /* rewritten by another process: ours is the old inode */
+        ngx_http_capif_journal_close();
+    }
+
+    if (ngx_http_capif_journal_fd != NGX_INVALID_FILE) {
+        return NGX_OK;
+    }
+
+    /* no O_CREAT: a missing journal is rewritten from the zone instead */
+    ngx_http_capif_journal_fd = open((char *) zone->journal.data,
+                                     O_WRONLY|O_APPEND);
+
+    if (ngx_http_capif_journal_fd == -1) {
+        ngx_http_capif_journal_fd = NGX_INVALID_FILE;
+        return NGX_DECLINED;
+    }
+
+    ngx_http_capif_journal_fd_gen = zone->sh->journal_gen;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Is the open descriptor the journal at the path, as long as we wrote
+ * it?  NGX_DECLINED says why not in jl.
+ */
+static ngx_int_t
+ngx_http_capif_journal_same(ngx_http_capif_rev_zone_t *zone,
+    ngx_http_capif_jlog_t *jl, off_t *size)
+{
+    struct stat  fi, pi;
+
+    if (fstat(ngx_http_capif_journal_fd, &fi) == -1) {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, ngx_errno,
+                            "capif journal: fstat(\"%V\") failed",
+                            &zone->journal);
+        return NGX_DECLINED;
+    }
+
+    if (stat((char *) zone->journal.data, &pi) == -1
+        || fi.st_dev != pi.st_dev || fi.st_ino != pi.st_ino
+        || fi.st_nlink == 0)
+    {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                            "capif journal \"%V\" was deleted or replaced "
+                            "while in use: rewriting it from the zone "
+                            "before the next acknowledgement",
+                            &zone->journal);
+        return NGX_DECLINED;
+    }
+
+    if (!S_ISREG(fi.st_mode)) {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                            "capif journal \"%V\" is not a regular file",
+                            &zone->journal);
+        return NGX_DECLINED;
+    }
+
+    if (fi.st_size != zone->sh->journal_size) {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                            "capif journal \"%V\" is %O bytes where %O "
+                            "were written: rewriting it from the zone",
+                            &zone->journal, (off_t) fi.st_size,
+                            zone->sh->journal_size);
+        return NGX_DECLINED;
+    }
+
+    *size = fi.st_size;
+
+    return NGX_OK;
+}
+
+
+/*
+ * Appends one push frame and fsyncs it.  On any failure the file is cut
+ * back to where it ended, so that nothing of a push answered 503 is ever
+ * replayed.
+ */
+ngx_int_t
+ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
+    size_t len, ngx_http_capif_jlog_t *jl)
+{
+    off_t        size;
+    ngx_err_t    err;
+    ngx_str_t   *path;
+    ngx_uint_t   tries;
+    const char  *op;
+
+    path = &zone->journal;
+
+    if (path->len == 0) {
+        return NGX_ERROR;
+    }
+
+    for (tries = 0; /* void */; tries++) {
+
+        if (zone->sh->journal_dirty || tries) {
+            if (tries > 1
+                || ngx_http_capif_journal_rewrite(zone, jl, 0) != NGX_OK)
+            {
+                return NGX_ERROR;
+            }
+        }
+
+        if (ngx_http_capif_journal_open(zone, jl) != NGX_OK) {
+            err = ngx_errno;
+
+            if (err == NGX_ENOENT && tries == 0) {
+                ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                                    "capif journal \"%V\" was deleted "
+                                    "while in use: rewriting it from the "
+                                    "zone before the next acknowledgement",
+                                    path);
+                continue;
+            }
+
+            ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                                "capif journal: open(\"%V\") failed", path);
+            zone->sh->journal_dirty = 1;
+            return NGX_ERROR;
+        }
+
+        if (ngx_http_capif_journal_same(zone, jl, &size) == NGX_OK) {
+            break;
+        }
+
+        ngx_http_capif_journal_close();
+    }
+
+    if (ngx_http_capif_journal_write_all(ngx_http_capif_journal_fd, buf, len)
+        != NGX_OK)
+    {
+        op = "write";
+        goto undo;
+    }
+
+    if (ngx_http_capif_metrics_fsync(ngx_http_capif_journal_fd) == -1) {
+        op = "fsync";
+        goto undo;
+    }
+
+    zone->sh->journal_size = size + len;
+
+    return NGX_OK;
+
+undo:
+
+    err = ngx_errno;
+
+    if (ftruncate(ngx_http_capif_journal_fd, size) == 0) {
+        /* the size is what a restart reads: its fsync is best effort */
+        (void) fsync(ngx_http_capif_journal_fd);
+
+        ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
+                            "capif journal: %s(\"%V\") failed: the push of "
+                            "%uz bytes was cut off again, nothing of it is "
+                            "kept", op, path, len);
+
+        if (op[0] == 'f') {
+            /* after a failed fsync the page cache cannot be trusted */
+            zone->sh->journal_dirty = 1;
+            ngx_http_capif_journal_close();
+        }
+
+        return NGX_ERROR;
+    }
+
+    ngx_http_capif_jlog(jl, NGX_LOG_ALERT, ngx_errno,
+                        "capif journal: %s(\"%V\") failed and the push "
+                        "cannot be cut off again: rewriting the journal "
+                        "from the zone", op, path);
+
+    ngx_http_capif_journal_close();
+
+    if (ngx_http_capif_journal_rewrite(zone, jl, 0) != NGX_OK) {
+        ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
+                            "capif journal \"%V\" keeps a refused push "
+                            "until it can be rewritten", path);
+    }
 
     return NGX_ERROR;
 }
@@ -408,19 +698,32 @@ ngx_http_capif_journal_read(ngx_str_t *path, u_char **buf, size_t *len,
 }
 
 
+static int
+ngx_http_capif_journal_apply(void *data, const capif_rev_record_t *rec)
+{
+    ngx_int_t                   rc;
+    ngx_http_capif_rev_zone_t  *zone = data;
+
+    rc = ngx_http_capif_rev_insert_locked(zone, rec);
+
+    if (rc == NGX_DECLINED) {
+        return 1;
+    }
+
+    return rc == NGX_OK ? 0 : -1;
+}
+
+
 ngx_int_t
 ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
     ngx_log_t *log)
 {
     int                      rc;
-    u_char                  *buf, *saved;
-    size_t                   len, plen;
-    int64_t                  now;
-    ngx_int_t                irc;
-    ngx_uint_t               live, expired, skipped, corrupt;
-    const u_char            *payload;
-    capif_rev_record_t       rec;
-    capif_journal_reader_t   rd;
+    u_char                  *buf;
+    size_t                   len;
+    ngx_uint_t               old;
+    capif_journal_replay_t   res;
+    ngx_http_capif_jlog_t    jl;
 
     if (zone->journal.len == 0) {
         return NGX_OK;
@@ -432,94 +735,56 @@ ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
         return NGX_ERROR;
     }
 
-    now = ngx_time();
-    live = 0;
-    expired = 0;
-    skipped = 0;
-    corrupt = 0;
-
-    switch (capif_journal_open(&rd, buf, len)) {
-
-    case CAPIF_JOURNAL_OK:
-        break;
-
-    case CAPIF_JOURNAL_EMPTY:
-        goto done;
-
-    case CAPIF_JOURNAL_TORN_HEADER:
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "capif journal \"%V\" has a torn header (%uz bytes): "
-                      "starting empty", &zone->journal, len);
-        corrupt = 1;
-        goto done;
-
-    default:
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "capif journal \"%V\" is not a capif journal of "
-                      "version %d: refusing to touch it",
-                      &zone->journal, CAPIF_JOURNAL_VERSION);
-        ngx_free(buf);
-        return NGX_ERROR;
-    }
-
     ngx_shmtx_lock(&zone->shpool->mutex);
 
-    while ((rc = capif_journal_next(&rd, &payload, &plen)) == 1) {
+    rc = capif_journal_replay(buf, len, ngx_time(),
+                              ngx_http_capif_journal_apply, zone, &res);
 
-        if (capif_rev_decode(&rec, payload, plen) != 0) {
-            skipped++;
-            continue;
-        }
+    ngx_shmtx_unlock(&zone->shpool->mutex);
 
-        if (rec.expires <= now) {
-            expired++;
-            continue;
-        }
+    ngx_free(buf);
 
-        irc = ngx_http_capif_rev_insert_locked(zone, &rec);
-
-        if (irc == NGX_DECLINED) {
-            ngx_shmtx_unlock(&zone->shpool->mutex);
+    if (rc != 0) {
+        if (res.status == CAPIF_JOURNAL_OK) {
             ngx_log_error(NGX_LOG_EMERG, log, 0,
                           "capif journal \"%V\": capif_zone is too small "
                           "for its live entries (%ui stored so far)",
                           &zone->journal, zone->sh->count);
-            ngx_free(buf);
-            return NGX_ERROR;
+
+        } else {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "capif journal \"%V\" is not a capif journal of "
+                          "version %d to %d: refusing to touch it",
+                          &zone->journal, CAPIF_JOURNAL_VERSION_MIN,
+                          CAPIF_JOURNAL_VERSION);
         }
 
-        if (irc != NGX_OK) {
-            skipped++;
-            continue;
-        }
-
-        live++;
+        return NGX_ERROR;
     }
 
-    ngx_shmtx_unlock(&zone->shpool->mutex);
+    if (res.status == CAPIF_JOURNAL_TORN_HEADER) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "capif journal \"%V\" has a torn header (%uz bytes): "
+                      "starting empty", &zone->journal, len);
 
-    if (rc == -1) {
-        corrupt = 1;
+    } else if (res.damaged) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "capif journal \"%V\": %s at offset %uz; the valid "
-                      "prefix of %uz bytes is kept, %uz bytes are dropped",
-                      &zone->journal, rd.error, rd.valid_end,
-                      rd.valid_end, len - rd.valid_end);
+                      "prefix of %uz bytes (%uz whole pushes) is kept, "
+                      "%uz bytes are dropped",
+                      &zone->journal, res.error, res.valid_end,
+                      res.valid_end, res.pushes, len - res.valid_end);
     }
 
-    if (skipped) {
+    if (res.skipped) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "capif journal \"%V\": %ui records not understood, "
-                      "skipped", &zone->journal, skipped);
+                      "capif journal \"%V\": %uz records not understood, "
+                      "skipped", &zone->journal, res.skipped);
     }
-
-done:
-
-    ngx_free(buf);
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
-                  "capif journal \"%V\" replayed: %ui live, %ui expired",
-                  &zone->journal, live, expired);
+                  "capif journal \"%V\" replayed: %uz live, %uz expired",
+                  &zone->journal, res.live, res.expired);
 
     zone->sh->journal_size = len;
 
@@ -528,29 +793,216 @@ done:
         return NGX_OK;
     }
 
-    if (corrupt) {
-        /* keep the damaged file for inspection before it is rewritten */
-        saved = ngx_alloc(zone->journal.len + sizeof(".corrupt"), log);
+    /* start from a clean, compact journal of this version */
+    ngx_memzero(&jl, sizeof(ngx_http_capif_jlog_t));
+    jl.log = log;
 
-        if (saved) {
-            ngx_sprintf(saved, "%V.corrupt%Z", &zone->journal);
+    if (ngx_http_capif_journal_rewrite(zone, &jl, res.damaged) == NGX_OK) {
+        return NGX_OK;
+    }
 
-            if (rename((char *) zone->journal.data, (char *) saved) == -1) {
-                ngx_log_error(NGX_LOG_ERR, log, ngx_errno,
-                              "capif journal: rename(\"%V\", \"%s\") failed",
-                              &zone->journal, saved);
+    old = (len > 0 && res.version != CAPIF_JOURNAL_VERSION);
+
+    if (res.damaged || old || len == 0) {
+        /*
+         * Appends after a damaged tail, to an older version, or to no
+         * file would not be replayed: the file stays as it is (its valid
+         * prefix is replayed at the next start) and pushes are refused
+         * until a rewrite succeeds.
+         */
+        zone->sh->journal_dirty = 1;
+
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "capif journal \"%V\" cannot be rewritten: it is "
+                      "left as it is, and revocations are answered 503 "
+                      "until it can be", &zone->journal);
+        return NGX_OK;
+    }
+
+    /* a sound journal: appends go on at its end */
+    zone->sh->journal_dirty = 0;
+    ngx_http_capif_journal_chown(zone, NGX_INVALID_FILE,
+                                 (char *) zone->journal.data);
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "capif journal \"%V\" cannot be compacted at start-up: "
+                  "appending to it as it is", &zone->journal);
+
+    return NGX_OK;
+}
+
+
+/* what the worker user is: uid, groups, name */
+
+typedef struct {
+    ngx_uid_t       uid;
+    const char     *name;
+    int             ngroups;
+    gid_t           groups[64];
+} ngx_http_capif_journal_user_t;
+
+
+static ngx_uint_t
+ngx_http_capif_journal_may(ngx_http_capif_journal_user_t *u, struct stat *st,
+    mode_t want)
+{
+    int     i;
+    mode_t  bits;
+
+    if (u->uid == 0) {
+        return 1;
+    }
+
+    if (st->st_uid == u->uid) {
+        bits = (st->st_mode >> 6) & 7;
+
+    } else {
+        bits = st->st_mode & 7;
+
+        for (i = 0; i < u->ngroups; i++) {
+            if (u->groups[i] == st->st_gid) {
+                bits = (st->st_mode >> 3) & 7;
+                break;
             }
-
-            ngx_free(saved);
         }
     }
 
-    /* start from a clean, compact journal; workers retry if this fails */
-    if (ngx_http_capif_journal_rewrite(zone, log) != NGX_OK) {
-        ngx_log_error(NGX_LOG_ALERT, log, 0,
-                      "capif journal \"%V\" cannot be rewritten: "
-                      "revocations are answered 503 until it can",
-                      &zone->journal);
+    return (bits & want) == want;
+}
+
+
+/* the permission bits in octal, as ls -n and chmod know them */
+static u_char *
+ngx_http_capif_journal_mode(struct stat *st, u_char *out)
+{
+    ngx_uint_t  i, m;
+
+    m = st->st_mode & 07777;
+
+    for (i = 0; i < 4; i++) {
+        out[3 - i] = (u_char) ('0' + (m & 7));
+        m >>= 3;
+    }
+
+    out[4] = '\0';
+
+    return out;
+}
+
+
+/*
+ * Can the worker user append to the journal and replace it (compaction:
+ * create a file in its directory and rename it over the journal)?  Runs
+ * at configuration time, for "nginx -t" as for a start or reload.
+ */
+ngx_int_t
+ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
+    ngx_log_t *log)
+{
+    u_char                         *p, dir[NGX_MAX_PATH], part[NGX_MAX_PATH];
+    u_char                          mode[8];
+    struct stat                     st;
+    struct passwd                  *pw;
+    ngx_core_conf_t                *ccf;
+    ngx_http_capif_journal_user_t   u;
+
+    if (zone->journal.len == 0) {
+        return NGX_OK;
+    }
+
+    ngx_memzero(&u, sizeof(ngx_http_capif_journal_user_t));
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    if (geteuid() == 0) {
+        if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT
+            || ccf->user == 0)
+        {
+            return NGX_OK;
+        }
+
+        u.uid = ccf->user;
+        u.name = ccf->username;
+        u.ngroups = sizeof(u.groups) / sizeof(gid_t);
+
+        if (getgrouplist(u.name, ccf->group, u.groups, &u.ngroups) == -1) {
+            /* more than we keep: the primary group only */
+            u.groups[0] = ccf->group;
+            u.ngroups = 1;
+        }
+
+    } else {
+        u.uid = geteuid();
+        pw = getpwuid(u.uid);
+        u.name = pw ? pw->pw_name : "(this user)";
+        u.groups[0] = getegid();
+        u.ngroups = getgroups(sizeof(u.groups) / sizeof(gid_t) - 1,
+                              u.groups + 1);
+        u.ngroups = (u.ngroups < 0) ? 1 : u.ngroups + 1;
+    }
+
+    if (ngx_http_capif_journal_dir(&zone->journal, dir, sizeof(dir))
+        != NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    /* every directory on the way must be searchable */
+    for (p = dir + 1; *p; p++) {
+        if (*p != '/' || p[1] == '\0') {
+            continue;
+        }
+
+        ngx_memcpy(part, dir, p - dir);
+        part[p - dir] = '\0';
+
+        if (stat((char *) part, &st) == 0 && S_ISDIR(st.st_mode)
+            && !ngx_http_capif_journal_may(&u, &st, 1))
+        {
+            ngx_log_error(NGX_LOG_EMERG, log, 0,
+                          "capif_journal \"%V\": the worker user \"%s\" "
+                          "cannot search the directory \"%s\" (owner %d, "
+                          "mode %s)", &zone->journal, u.name, part,
+                          (int) st.st_uid,
+                          ngx_http_capif_journal_mode(&st, mode));
+            return NGX_ERROR;
+        }
+    }
+
+    if (stat((char *) dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
+        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
+                      "capif_journal \"%V\": the directory \"%s\" the "
+                      "journal and its compaction need is missing",
+                      &zone->journal, dir);
+        return NGX_ERROR;
+    }
+
+    if (!ngx_http_capif_journal_may(&u, &st, 3)) {
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "capif_journal \"%V\": the worker user \"%s\" cannot "
+                      "write the directory \"%s\" (owner %d, mode %s), "
+                      "which compaction needs to replace the journal",
+                      &zone->journal, u.name, dir, (int) st.st_uid,
+                      ngx_http_capif_journal_mode(&st, mode));
+        return NGX_ERROR;
+    }
+
+    if (stat((char *) zone->journal.data, &st) == -1) {
+        /* none yet: the directory lets the workers create it */
+        return NGX_OK;
+    }
+
+    if (S_ISREG(st.st_mode) && !ngx_http_capif_journal_may(&u, &st, 2)
+        && geteuid() != 0)
+    {
+        /* as root, the master hands the file to the worker user */
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "capif_journal \"%V\": the worker user \"%s\" cannot "
+                      "write the journal file (owner %d, mode %s)",
+                      &zone->journal, u.name, (int) st.st_uid,
+                      ngx_http_capif_journal_mode(&st, mode));
+        return NGX_ERROR;
     }
 
     return NGX_OK;

@@ -12,6 +12,9 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 
 #include "capif_revocation.h"
 #include "capif_journal.h"
@@ -74,11 +77,17 @@ typedef struct {
     u_char                       *bloom;
     uint32_t                      bloom_mask;    /* bits - 1 */
     off_t                         live_bytes;    /* their journal frames */
-    off_t                         journal_size;
+    off_t                         journal_size;  /* its durable end */
     ngx_uint_t                    journal_gen;   /* bumped on rewrite */
     ngx_uint_t                    journal_dirty; /* rewrite before append */
 
-    /* serializes writers (POSTs): held across the journal fsync */
+    /*
+     * Serializes writers (pushes, compaction, reload): held from the
+     * start of a push until its thread task is done.  Workers only ever
+     * try it: a push that finds it taken is parked, never waits.  The
+     * entries (queue, tree) change only under it, and under the zone's
+     * mutex as well, for the readers on the request path.
+     */
     ngx_shmtx_sh_t                wlock;
     ngx_shmtx_t                   wmutex;
 } ngx_http_capif_rev_shctx_t;
@@ -90,6 +99,9 @@ typedef struct {
     ngx_str_t                     journal;   /* full path, may be empty */
     ngx_cycle_t                  *cycle;
     time_t                        max_lifetime;
+#if (NGX_THREADS)
+    ngx_thread_pool_t            *thread_pool;   /* journal append + fsync */
+#endif
 } ngx_http_capif_rev_zone_t;
 
 
@@ -97,7 +109,32 @@ typedef struct {
     ngx_shm_zone_t               *shm_zone;
     ngx_str_t                     journal;
     time_t                        max_lifetime;  /* 0: no check */
+#if (NGX_THREADS)
+    ngx_thread_pool_t            *thread_pool;
+#endif
 } ngx_http_capif_rev_main_conf_t;
+
+
+/*
+ * What the journal code has to say when it runs on a thread: kept and
+ * logged by the event loop once the task is done (or at once where log
+ * is set: the master).
+ */
+#define NGX_HTTP_CAPIF_JLOG_MAX  4
+
+typedef struct {
+    ngx_uint_t                    level;
+    ngx_err_t                     err;
+    size_t                        len;
+    u_char                        text[400];
+} ngx_http_capif_jmsg_t;
+
+
+typedef struct {
+    ngx_log_t                    *log;
+    ngx_uint_t                    n;
+    ngx_http_capif_jmsg_t         msg[NGX_HTTP_CAPIF_JLOG_MAX];
+} ngx_http_capif_jlog_t;
 
 
 typedef struct {
@@ -112,7 +149,7 @@ typedef struct {
 extern ngx_module_t  ngx_http_capif_revocation_module;
 
 
-/* the completion of a store that returned NGX_AGAIN */
+/* called from the event loop when a store that said NGX_AGAIN is done */
 typedef void (*ngx_http_capif_rev_done_pt)(ngx_http_request_t *r,
     ngx_int_t rc);
 
@@ -120,8 +157,11 @@ typedef void (*ngx_http_capif_rev_done_pt)(ngx_http_request_t *r,
  * Stores records atomically: all fit in the zone and reach the journal
  * (fsync'd), or nothing changes.  Returns NGX_OK, NGX_HTTP_INSUFFICIENT_
  * STORAGE (zone full), NGX_HTTP_SERVICE_UNAVAILABLE (journal) or
- * NGX_ERROR; or NGX_AGAIN, having taken a reference on the request
- * (r->main->count++), and later calls done(r, rc) with one of the others.
+ * NGX_ERROR at once, or NGX_AGAIN: then the store holds a reference on
+ * the request (r->main->count), the caller returns NGX_DONE, and done()
+ * gets one of the other codes later, once the entries are durable and
+ * visible to every worker (NGX_OK) or nothing changed.  done() ends with
+ * ngx_http_finalize_request().
  */
 ngx_int_t ngx_http_capif_rev_store(ngx_http_request_t *r,
     capif_rev_record_t *recs, ngx_uint_t n, ngx_http_capif_rev_done_pt done);
@@ -138,13 +178,26 @@ int64_t ngx_http_capif_rev_expiry(ngx_http_request_t *r, int64_t now,
 ngx_int_t ngx_http_capif_aef_security_handler(ngx_http_request_t *r);
 
 
-/* the journal (ngx_http_capif_journal.c); callers hold the writer lock */
+/*
+ * The journal (ngx_http_capif_journal.c).  Append and rewrite run on a
+ * thread (or in the master) and hold the writer lock; replay runs in the
+ * master on a fresh zone; the access check at configuration time.
+ */
 ngx_int_t ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
     ngx_log_t *log);
 ngx_int_t ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone,
-    u_char *buf, size_t len, ngx_log_t *log);
+    u_char *buf, size_t len, ngx_http_capif_jlog_t *jl);
 ngx_int_t ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
-    ngx_log_t *log);
+    ngx_http_capif_jlog_t *jl, ngx_uint_t keep_damaged);
+ngx_int_t ngx_http_capif_journal_check_access(
+    ngx_http_capif_rev_zone_t *zone, ngx_log_t *log);
+void ngx_http_capif_jlog(ngx_http_capif_jlog_t *jl, ngx_uint_t level,
+    ngx_err_t err, const char *fmt, ...);
+void ngx_http_capif_jlog_flush(ngx_http_capif_jlog_t *jl, ngx_log_t *log);
+
+/* a push frame of records; returns its length or 0 */
+size_t ngx_http_capif_journal_push_frame(u_char *out, size_t size,
+    capif_rev_record_t *recs, ngx_uint_t n);
 
 /* zone helpers shared with the journal replay */
 ngx_http_capif_rev_node_t *ngx_http_capif_rev_lookup(

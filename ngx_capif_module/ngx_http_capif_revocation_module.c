@@ -54,7 +54,7 @@ static ngx_command_t  ngx_http_capif_rev_commands[] = {
       NULL },
 
     { ngx_string("capif_journal"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
       ngx_http_capif_rev_journal,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
@@ -410,23 +410,31 @@ ngx_http_capif_rev_insert_locked(ngx_http_capif_rev_zone_t *zone,
 
 /* the writer lock; a holder that died is detected and the lock freed */
 
-static void
-ngx_http_capif_rev_wlock(ngx_http_capif_rev_shctx_t *sh)
+static ngx_uint_t
+ngx_http_capif_rev_trylock(ngx_http_capif_rev_shctx_t *sh)
 {
     ngx_pid_t  pid;
 
-    for ( ;; ) {
-        if (ngx_shmtx_trylock(&sh->wmutex)) {
-            return;
-        }
+    if (ngx_shmtx_trylock(&sh->wmutex)) {
+        return 1;
+    }
 
-        pid = (ngx_pid_t) *sh->wmutex.lock;
+    pid = (ngx_pid_t) *sh->wmutex.lock;
 
-        if (pid > 0 && kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
-            (void) ngx_shmtx_force_unlock(&sh->wmutex, pid);
-            continue;
-        }
+    if (pid > 0 && kill(pid, 0) == -1 && ngx_errno == NGX_ESRCH) {
+        (void) ngx_shmtx_force_unlock(&sh->wmutex, pid);
+        return ngx_shmtx_trylock(&sh->wmutex);
+    }
 
+    return 0;
+}
+
+
+/* the master only (a reload): it serves no requests and may wait */
+static void
+ngx_http_capif_rev_wlock(ngx_http_capif_rev_shctx_t *sh)
+{
+    while (!ngx_http_capif_rev_trylock(sh)) {
         ngx_msleep(1);
     }
 }
@@ -439,6 +447,31 @@ typedef struct {
     uint32_t                    hash;
     ngx_http_capif_rev_node_t  *node;      /* preallocated, or NULL */
 } ngx_http_capif_rev_pending_t;
+
+
+/* one push on its way: parked, or on the thread pool */
+typedef struct {
+    ngx_http_request_t             *request;
+    ngx_http_capif_rev_zone_t      *zone;
+    ngx_http_capif_rev_done_pt      done;
+    capif_rev_record_t             *recs;
+    ngx_uint_t                      n;
+    ngx_http_capif_rev_pending_t   *p;
+    u_char                         *buf;
+    size_t                          len;
+    ngx_int_t                       rc;
+    off_t                           compacted;     /* to this size */
+    ngx_queue_t                     queue;
+    ngx_http_capif_jlog_t           jl;
+} ngx_http_capif_rev_push_t;
+
+
+/* pushes of this worker waiting for the writer lock, oldest first */
+static ngx_queue_t  ngx_http_capif_rev_parked;
+static ngx_event_t  ngx_http_capif_rev_park_ev;
+
+/* how often a parked push tries the writer lock again, in ms */
+#define NGX_HTTP_CAPIF_REV_PARK_RETRY  5
 
 
 static void
@@ -509,17 +542,254 @@ again:
 }
 
 
+/* makes the reserved entries visible to every worker */
+static void
+ngx_http_capif_rev_commit(ngx_http_capif_rev_push_t *ps)
+{
+    ngx_uint_t                     i;
+    ngx_http_capif_rev_zone_t     *zone;
+    ngx_http_capif_rev_node_t     *node;
+    ngx_http_capif_rev_pending_t  *p;
+
+    zone = ps->zone;
+    p = ps->p;
+
+    ngx_shmtx_lock(&zone->shpool->mutex);
+
+    for (i = 0; i < ps->n; i++) {
+        node = ngx_http_capif_rev_lookup(zone->sh, p[i].key, p[i].len,
+                                         p[i].hash);
+        if (node) {
+            /* already there, or twice in this push */
+            ngx_http_capif_rev_merge(node, &ps->recs[i]);
+
+            if (p[i].node) {
+                ngx_slab_free_locked(zone->shpool, p[i].node);
+                p[i].node = NULL;
+            }
+
+            continue;
+        }
+
+        if (p[i].node == NULL) {
+            /* cannot happen: reserved under the same writer lock */
+            ngx_http_capif_jlog(&ps->jl, NGX_LOG_ALERT, 0,
+                                "capif revocation: no node reserved");
+            continue;
+        }
+
+        ngx_http_capif_rev_link(zone, p[i].node, &ps->recs[i], p[i].key,
+                                p[i].len, p[i].hash);
+        p[i].node = NULL;
+    }
+
+    ngx_shmtx_unlock(&zone->shpool->mutex);
+}
+
+
+/*
+ * On a thread of the pool, with the writer lock held: durable (appended
+ * and fsync'd), then visible, then compaction if the journal grew too
+ * long.  Messages wait in ps->jl for the event loop.
+ */
+static void
+ngx_http_capif_rev_push_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_capif_rev_push_t  *ps = data;
+
+    ngx_uint_t                  dirty;
+    ngx_http_capif_rev_zone_t  *zone;
+
+    zone = ps->zone;
+
+    if (ngx_http_capif_journal_append(zone, ps->buf, ps->len, &ps->jl)
+        != NGX_OK)
+    {
+        ps->rc = NGX_HTTP_SERVICE_UNAVAILABLE;
+        return;
+    }
+
+    ngx_http_capif_rev_commit(ps);
+    ps->rc = NGX_OK;
+
+    if (zone->sh->journal_size > NGX_HTTP_CAPIF_JOURNAL_MIN_COMPACT
+        && zone->sh->journal_size
+           > NGX_HTTP_CAPIF_JOURNAL_FACTOR * zone->sh->live_bytes)
+    {
+        ngx_shmtx_lock(&zone->shpool->mutex);
+        ngx_http_capif_rev_sweep_locked(zone, ngx_time());
+        ngx_shmtx_unlock(&zone->shpool->mutex);
+
+        /* the old journal is complete and stays valid if this fails */
+        dirty = zone->sh->journal_dirty;
+
+        if (ngx_http_capif_journal_rewrite(zone, &ps->jl, 0) == NGX_OK) {
+            ps->compacted = zone->sh->journal_size;
+
+        } else {
+            zone->sh->journal_dirty = dirty;
+        }
+    }
+}
+
+
+static void ngx_http_capif_rev_kick(void);
+
+
+/* the event loop, once the thread is done: answer, then the next push */
+static void
+ngx_http_capif_rev_push_done(ngx_event_t *ev)
+{
+    ngx_http_capif_rev_push_t  *ps = ev->data;
+
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = ps->request;
+    c = r->connection;
+
+    if (ps->rc != NGX_OK) {
+        ngx_http_capif_rev_release(ps->zone, ps->p, ps->n);
+    }
+
+    ngx_shmtx_unlock(&ps->zone->sh->wmutex);
+
+    ngx_http_capif_jlog_flush(&ps->jl, c->log);
+
+    if (ps->compacted) {
+        ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                      "capif journal \"%V\" compacted to %O bytes",
+                      &ps->zone->journal, ps->compacted);
+    }
+
+    r->main->blocked--;
+    ps->done(r, ps->rc);
+    ngx_http_run_posted_requests(c);
+
+    ngx_http_capif_rev_kick();
+}
+
+
+/*
+ * With the writer lock held: reserves room and hands the push to the
+ * thread pool.  NGX_AGAIN when it is on its way; otherwise the lock is
+ * free again and the answer is final.
+ */
+static ngx_int_t
+ngx_http_capif_rev_push_start(ngx_http_capif_rev_push_t *ps)
+{
+    ngx_http_request_t  *r;
+#if (NGX_THREADS)
+    ngx_thread_task_t   *task;
+#endif
+
+    r = ps->request;
+
+    /* 1. room in the zone for all of them, or 507 and nothing changes */
+    if (ngx_http_capif_rev_reserve(ps->zone, ps->p, ps->n, ngx_time())
+        != NGX_OK)
+    {
+        ngx_shmtx_unlock(&ps->zone->sh->wmutex);
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "capif_zone is full (%ui entries): revocation "
+                      "refused with 507", ps->zone->sh->count);
+
+        return NGX_HTTP_INSUFFICIENT_STORAGE;
+    }
+
+#if (NGX_THREADS)
+
+    /* 2. durable and visible, off the event loop */
+    task = ngx_thread_task_alloc(r->pool, 0);
+    if (task == NULL) {
+        goto failed;
+    }
+
+    task->ctx = ps;
+    task->handler = ngx_http_capif_rev_push_thread;
+    task->event.data = ps;
+    task->event.handler = ngx_http_capif_rev_push_done;
+    task->event.log = r->connection->log;
+
+    if (ngx_thread_task_post(ps->zone->thread_pool, task) != NGX_OK) {
+        goto failed;
+    }
+
+    r->main->blocked++;
+
+    return NGX_AGAIN;
+
+failed:
+
+#endif
+
+    ngx_http_capif_rev_release(ps->zone, ps->p, ps->n);
+    ngx_shmtx_unlock(&ps->zone->sh->wmutex);
+
+    return NGX_HTTP_SERVICE_UNAVAILABLE;
+}
+
+
+/* parked pushes of this worker take the writer lock in turn */
+static void
+ngx_http_capif_rev_kick(void)
+{
+    ngx_int_t                   rc;
+    ngx_queue_t                *q;
+    ngx_connection_t           *c;
+    ngx_http_request_t         *r;
+    ngx_http_capif_rev_push_t  *ps;
+
+    while (!ngx_queue_empty(&ngx_http_capif_rev_parked)) {
+
+        q = ngx_queue_head(&ngx_http_capif_rev_parked);
+        ps = ngx_queue_data(q, ngx_http_capif_rev_push_t, queue);
+
+        if (!ngx_http_capif_rev_trylock(ps->zone->sh)) {
+            /* another worker writes: look again shortly */
+            if (!ngx_http_capif_rev_park_ev.timer_set) {
+                ngx_add_timer(&ngx_http_capif_rev_park_ev,
+                              NGX_HTTP_CAPIF_REV_PARK_RETRY);
+            }
+
+            return;
+        }
+
+        ngx_queue_remove(q);
+
+        r = ps->request;
+        r->main->blocked--;
+
+        rc = ngx_http_capif_rev_push_start(ps);
+
+        if (rc == NGX_AGAIN) {
+            /* its completion kicks the next one */
+            return;
+        }
+
+        c = r->connection;
+        ps->done(r, rc);
+        ngx_http_run_posted_requests(c);
+    }
+}
+
+
+static void
+ngx_http_capif_rev_park_handler(ngx_event_t *ev)
+{
+    ngx_http_capif_rev_kick();
+}
+
+
 ngx_int_t
 ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
     ngx_uint_t n, ngx_http_capif_rev_done_pt done)
 {
-    u_char                          *buf, *pos, enc[CAPIF_REV_RECORD_MAX];
-    size_t                           len, flen;
-    int64_t                          now;
+    size_t                           flen;
     ngx_int_t                        rc;
     ngx_uint_t                       i;
-    ngx_http_capif_rev_zone_t       *zone;
-    ngx_http_capif_rev_node_t       *node;
+    ngx_http_capif_rev_push_t       *ps;
     ngx_http_capif_rev_pending_t    *p;
     ngx_http_capif_rev_main_conf_t  *rmcf;
 
@@ -529,32 +799,34 @@ ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
         return NGX_ERROR;
     }
 
-    zone = rmcf->shm_zone->data;
-    now = ngx_time();
-
+    ps = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_rev_push_t));
     p = ngx_pcalloc(r->pool, n * sizeof(ngx_http_capif_rev_pending_t));
-    buf = ngx_pnalloc(r->pool,
-                      n * capif_journal_frame_size(CAPIF_REV_RECORD_MAX));
-    if (p == NULL || buf == NULL) {
+    if (ps == NULL || p == NULL) {
         return NGX_ERROR;
     }
 
-    pos = buf;
+    ps->request = r;
+    ps->zone = rmcf->shm_zone->data;
+    ps->done = done;
+    ps->recs = recs;
+    ps->n = n;
+    ps->p = p;
+
+    /* the whole push is one frame: replayed whole or not at all */
+    flen = CAPIF_JOURNAL_FRAME_OVERHEAD
+           + n * (CAPIF_JOURNAL_RECORD_OVERHEAD + CAPIF_REV_RECORD_MAX);
+
+    ps->buf = ngx_pnalloc(r->pool, flen);
+    if (ps->buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    ps->len = ngx_http_capif_journal_push_frame(ps->buf, flen, recs, n);
+    if (ps->len == 0) {
+        return NGX_ERROR;
+    }
 
     for (i = 0; i < n; i++) {
-        len = capif_rev_encode(&recs[i], enc, sizeof(enc));
-        if (len == 0) {
-            return NGX_ERROR;
-        }
-
-        flen = capif_journal_frame(pos, capif_journal_frame_size(len), enc,
-                                   len);
-        if (flen == 0) {
-            return NGX_ERROR;
-        }
-
-        pos += flen;
-
         p[i].key = ngx_pnalloc(r->pool, CAPIF_REV_KEY_MAX);
         if (p[i].key == NULL) {
             return NGX_ERROR;
@@ -570,87 +842,36 @@ ngx_http_capif_rev_store(ngx_http_request_t *r, capif_rev_record_t *recs,
                                                  recs[i].cause.len);
     }
 
-    ngx_http_capif_rev_wlock(zone->sh);
-
-    /* 1. room in the zone for all of them, or 507 and nothing changes */
-    if (ngx_http_capif_rev_reserve(zone, p, n, now) != NGX_OK) {
-        ngx_shmtx_unlock(&zone->sh->wmutex);
-
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "capif_zone \"%V\" is full (%ui entries): "
-                      "revocation refused with 507",
-                      &rmcf->shm_zone->shm.name, zone->sh->count);
-
-        return NGX_HTTP_INSUFFICIENT_STORAGE;
+    if (ngx_http_capif_rev_park_ev.handler == NULL) {
+        ngx_queue_init(&ngx_http_capif_rev_parked);
+        ngx_http_capif_rev_park_ev.handler = ngx_http_capif_rev_park_handler;
+        ngx_http_capif_rev_park_ev.log = ngx_cycle->log;
     }
 
-    /* 2. durable: appended and fsync'd, or 503 and nothing changes */
-    rc = NGX_OK;
+    r->main->count++;
 
-    if (zone->sh->journal_dirty) {
-        rc = ngx_http_capif_journal_rewrite(zone, r->connection->log);
-    }
-
-    if (rc == NGX_OK) {
-        rc = ngx_http_capif_journal_append(zone, buf, pos - buf,
-                                           r->connection->log);
-    }
-
-    if (rc != NGX_OK) {
-        ngx_http_capif_rev_release(zone, p, n);
-        ngx_shmtx_unlock(&zone->sh->wmutex);
-        return NGX_HTTP_SERVICE_UNAVAILABLE;
-    }
-
-    /* 3. visible to every worker */
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
-    for (i = 0; i < n; i++) {
-        node = ngx_http_capif_rev_lookup(zone->sh, p[i].key, p[i].len,
-                                         p[i].hash);
-        if (node) {
-            /* already there, or twice in this request */
-            ngx_http_capif_rev_merge(node, &recs[i]);
-
-            if (p[i].node) {
-                ngx_slab_free_locked(zone->shpool, p[i].node);
-                p[i].node = NULL;
-            }
-
-            continue;
-        }
-
-        if (p[i].node == NULL) {
-            /* cannot happen: reserved under the same writer lock */
-            ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                          "capif revocation: no node reserved");
-            continue;
-        }
-
-        ngx_http_capif_rev_link(zone, p[i].node, &recs[i], p[i].key,
-                                p[i].len, p[i].hash);
-        p[i].node = NULL;
-    }
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
-
-    zone->sh->journal_size += pos - buf;
-
-    /* 4. compaction: the old journal stays valid if this fails */
-    if (zone->sh->journal_size > NGX_HTTP_CAPIF_JOURNAL_MIN_COMPACT
-        && zone->sh->journal_size
-           > NGX_HTTP_CAPIF_JOURNAL_FACTOR * zone->sh->live_bytes)
+    if (ngx_queue_empty(&ngx_http_capif_rev_parked)
+        && ngx_http_capif_rev_trylock(ps->zone->sh))
     {
-        ngx_shmtx_lock(&zone->shpool->mutex);
-        ngx_http_capif_rev_sweep_locked(zone, now);
-        ngx_shmtx_unlock(&zone->shpool->mutex);
+        rc = ngx_http_capif_rev_push_start(ps);
 
-        (void) ngx_http_capif_journal_rewrite(zone, r->connection->log);
+        if (rc != NGX_AGAIN) {
+            r->main->count--;
+        }
+
+        return rc;
     }
 
-    ngx_shmtx_unlock(&zone->sh->wmutex);
+    /* the writer is busy: park, in order, and let the event loop run */
+    ngx_queue_insert_tail(&ngx_http_capif_rev_parked, &ps->queue);
+    r->main->blocked++;
 
-    return NGX_OK;
+    if (!ngx_http_capif_rev_park_ev.timer_set) {
+        ngx_add_timer(&ngx_http_capif_rev_park_ev,
+                      NGX_HTTP_CAPIF_REV_PARK_RETRY);
+    }
+
+    return NGX_AGAIN;
 }
 
 
@@ -875,6 +1096,13 @@ ngx_http_capif_rev_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     zone = shm_zone->data;
 
+    /* refused here, not with a 503 on every push later */
+    if (ngx_http_capif_journal_check_access(zone, shm_zone->shm.log)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
     if (ozone) {
         /* a reload: the entries stay, nothing is replayed */
         zone->sh = ozone->sh;
@@ -951,6 +1179,7 @@ ngx_http_capif_rev_reuse_zone(ngx_http_capif_rev_zone_t *zone,
     int64_t                     e;
     ngx_uint_t                  moved;
     ngx_queue_t                *q;
+    ngx_http_capif_jlog_t       jl;
     ngx_http_capif_rev_node_t  *node;
 
     moved = (zone->journal.len != ozone->journal.len
@@ -980,7 +1209,10 @@ ngx_http_capif_rev_reuse_zone(ngx_http_capif_rev_zone_t *zone,
 
     ngx_shmtx_unlock(&zone->shpool->mutex);
 
-    if (ngx_http_capif_journal_rewrite(zone, log) != NGX_OK) {
+    ngx_memzero(&jl, sizeof(ngx_http_capif_jlog_t));
+    jl.log = log;
+
+    if (ngx_http_capif_journal_rewrite(zone, &jl, 0) != NGX_OK) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "capif journal \"%V\" cannot be written: "
                       "revocations are answered 503 until it can",
@@ -1070,6 +1302,9 @@ ngx_http_capif_rev_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     ngx_http_capif_rev_main_conf_t  *rmcf = conf;
 
     ngx_str_t  *value;
+#if (NGX_THREADS)
+    ngx_str_t   name;
+#endif
 
     if (rmcf->journal.data) {
         return "is duplicate";
@@ -1087,7 +1322,38 @@ ngx_http_capif_rev_journal(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+#if (NGX_THREADS)
+
+    /* appends and fsyncs run on this pool, off the event loop */
+    ngx_str_set(&name, "default");
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "thread_pool=", 12) != 0
+            || value[2].len == 12)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid capif_journal parameter \"%V\": "
+                               "expected thread_pool=<name>", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        name.data = value[2].data + 12;
+        name.len = value[2].len - 12;
+    }
+
+    rmcf->thread_pool = ngx_thread_pool_add(cf, &name);
+    if (rmcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
     return NGX_CONF_OK;
+
+#else
+
+    return "requires nginx built with --with-threads: the journal's "
+           "fsync must not block the event loop";
+
+#endif
 }
 
 
@@ -1238,6 +1504,9 @@ ngx_http_capif_rev_init_main_conf(ngx_conf_t *cf, void *conf)
         zone = rmcf->shm_zone->data;
         zone->journal = rmcf->journal;
         zone->max_lifetime = rmcf->max_lifetime;
+#if (NGX_THREADS)
+        zone->thread_pool = rmcf->thread_pool;
+#endif
     }
 
     return NGX_CONF_OK;

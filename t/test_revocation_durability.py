@@ -37,7 +37,10 @@ def unmanaged(tmp_path):
 
 # ---------------------------------------------------------------- journal
 
-HEADER = b"CAPIFRJ\x01"
+#: what the gateway writes (version 2: a frame per push)
+HEADER = b"CAPIFRJ\x02"
+#: what older gateways wrote (a frame per record); still replayed
+HEADER_V1 = b"CAPIFRJ\x01"
 CAUSE_OTHER = 4
 
 
@@ -65,7 +68,7 @@ def frame(payload):
 
 def write_journal(path, payloads, tail=b""):
     with open(path, "wb") as f:
-        f.write(HEADER + b"".join(frame(p) for p in payloads) + tail)
+        f.write(HEADER_V1 + b"".join(frame(p) for p in payloads) + tail)
 
 
 def invoker_token(keys, inv):
@@ -188,10 +191,10 @@ def test_corrupt_tail_keeps_valid_prefix(unmanaged, upstream, keys, certs,
                                          tmp_path, kind):
     journal = str(tmp_path / "journal")
     recs = [invoker_record(i) for i in ("INV-a", "INV-b", "INV-c")]
-    good = HEADER + b"".join(frame(p) for p in recs)
+    good = HEADER_V1 + b"".join(frame(p) for p in recs)
     make, live = CORRUPTIONS[kind]
     if make is None:
-        off = len(HEADER) + len(frame(recs[0])) + 12
+        off = len(HEADER_V1) + len(frame(recs[0])) + 12
         bad = bytearray(good)
         bad[off] ^= 0x04
         data = bytes(bad)
@@ -314,10 +317,11 @@ def test_full_zone_refused_with_507(unmanaged, upstream, keys, certs,
     assert listing(m2.port)["count"] >= stored
 
 
-def test_journal_unwritable_gives_503(nginx, upstream, keys, certs,
+def test_journal_unwritable_gives_503(unmanaged, upstream, keys, certs,
                                       tmp_path):
     journal = str(tmp_path / "journal")
-    n = nginx(**start_kwargs(keys, certs, upstream, journal))
+    # a worker that has the journal open logs an alert: it was replaced
+    n = unmanaged.start(**start_kwargs(keys, certs, upstream, journal))
     t = token(keys)
     # the journal path becomes a non-empty directory: neither an append
     # nor a rewrite (rename over it) can succeed
