@@ -1,0 +1,54 @@
+/*
+ * Copyright (C) ngx_capif_module authors
+ *
+ * What the open discovery guard (access phase) and its response filter
+ * share: the location's configuration and the request context.
+ */
+
+#ifndef NGX_HTTP_CAPIF_OPEN_DISCOVERY_H
+#define NGX_HTTP_CAPIF_OPEN_DISCOVERY_H
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "capif_open_discovery.h"
+
+
+#define NGX_HTTP_CAPIF_OD_NONE        0
+#define NGX_HTTP_CAPIF_OD_ANONYMOUS   1
+#define NGX_HTTP_CAPIF_OD_AUTHORIZED  2
+
+
+typedef struct {
+    ngx_flag_t                    enable;
+    capif_od_fields_t            *fields[3];    /* indexed by tier */
+    capif_od_apis_t              *apis;
+    ngx_str_t                     scope;
+    size_t                        max_query;
+    size_t                        max_size;
+} ngx_http_capif_od_loc_conf_t;
+
+
+/* the response filter's progress */
+#define NGX_HTTP_CAPIF_OD_PASS        0     /* not ours: pass through */
+#define NGX_HTTP_CAPIF_OD_READ        1     /* collecting the CCF's body */
+#define NGX_HTTP_CAPIF_OD_SENT        2     /* answered: swallow the rest */
+
+
+typedef struct {
+    ngx_uint_t                    tier;
+    ngx_uint_t                    phase;
+    ngx_uint_t                    status;       /* the CCF's */
+    const char                   *refuse;       /* why, set early */
+    u_char                       *buf;
+    size_t                        len;
+    size_t                        cap;
+    ngx_str_t                     invoker_id;
+} ngx_http_capif_od_ctx_t;
+
+
+extern ngx_module_t  ngx_http_capif_open_discovery_module;
+
+
+#endif /* NGX_HTTP_CAPIF_OPEN_DISCOVERY_H */
