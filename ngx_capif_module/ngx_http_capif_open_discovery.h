@@ -30,6 +30,24 @@ typedef struct {
 } ngx_http_capif_od_loc_conf_t;
 
 
+/* where "capif_open_discovery on" stands, checked once all is merged */
+typedef struct {
+    ngx_http_capif_od_loc_conf_t    *odcf;
+    void                            *ccf;    /* ngx_http_capif_module's */
+    void                            *rcf;    /* the revocation module's */
+    ngx_http_core_srv_conf_t        *cscf;
+    ngx_str_t                        file;
+    ngx_uint_t                       line;
+} ngx_http_capif_od_site_t;
+
+
+typedef struct {
+    ngx_array_t                      sites;
+    ngx_int_t                        verify_index;   /* $ssl_client_verify */
+    ngx_int_t                        dn_index;       /* $ssl_client_s_dn */
+} ngx_http_capif_od_main_conf_t;
+
+
 /* the response filter's progress */
 #define NGX_HTTP_CAPIF_OD_PASS        0     /* not ours: pass through */
 #define NGX_HTTP_CAPIF_OD_READ        1     /* collecting the CCF's body */

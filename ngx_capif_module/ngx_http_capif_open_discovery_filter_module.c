@@ -441,6 +441,29 @@ ngx_http_capif_od_emit(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx,
 static ngx_int_t
 ngx_http_capif_od_filter_init(ngx_conf_t *cf)
 {
+    ngx_http_capif_od_main_conf_t  *mcf;
+
+    /*
+     * Built as a plain HTTP module into a static nginx, this runs before
+     * the core filters, which then replace the chain: the CCF's answers
+     * would pass unfiltered.  config must declare this file HTTP_FILTER.
+     */
+    if (ngx_http_top_header_filter == NULL
+        || ngx_http_top_body_filter == NULL)
+    {
+        mcf = ngx_http_conf_get_module_main_conf(cf,
+                                        ngx_http_capif_open_discovery_module);
+
+        if (mcf->sites.nelts) {
+            ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
+                          "capif_open_discovery: the response filter is "
+                          "linked before nginx's core filters and would not "
+                          "run; build %s as an HTTP_FILTER module",
+                          "ngx_http_capif_open_discovery_filter_module");
+            return NGX_ERROR;
+        }
+    }
+
     ngx_http_next_header_filter = ngx_http_top_header_filter;
     ngx_http_top_header_filter = ngx_http_capif_od_header_filter;
 

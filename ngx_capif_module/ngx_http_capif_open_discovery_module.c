@@ -12,21 +12,6 @@
 #include "ngx_http_capif_open_discovery.h"
 
 
-/* where "capif_open_discovery on" stands, checked once all is merged */
-typedef struct {
-    ngx_http_capif_od_loc_conf_t    *odcf;
-    ngx_http_capif_loc_conf_t       *ccf;
-    ngx_http_capif_rev_loc_conf_t   *rcf;
-    ngx_http_core_srv_conf_t        *cscf;
-    ngx_str_t                        file;
-    ngx_uint_t                       line;
-} ngx_http_capif_od_site_t;
-
-
-typedef struct {
-    ngx_array_t                      sites;
-    ngx_int_t                        verify_index;   /* $ssl_client_verify */
-} ngx_http_capif_od_main_conf_t;
 
 
 typedef struct {
@@ -162,7 +147,7 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
 {
     char                          *json;
     size_t                         len;
-    u_char                        *args;
+    u_char                        *args, *invoker;
     ngx_str_t                      body;
     ngx_int_t                      rc;
     capif_error_t                  err;
@@ -269,14 +254,16 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
     }
 
     args = ngx_http_capif_od_printable(r, &r->args);
-    if (args == NULL) {
+    invoker = ngx_http_capif_od_printable(r, &ctx->invoker_id);
+
+    if (args == NULL || invoker == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                  "capif: open discovery tier %s, client %V, invoker \"%V\", "
+                  "capif: open discovery tier %s, client %V, invoker \"%s\", "
                   "query \"%s\"", ngx_http_capif_od_tiers[ctx->tier],
-                  &r->connection->addr_text, &ctx->invoker_id, args);
+                  &r->connection->addr_text, invoker, args);
 
     /* from here on the answer is the CCF's, through the filter */
     ctx->phase = NGX_HTTP_CAPIF_OD_READ;
@@ -337,7 +324,15 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
             && ngx_strncmp(vv->data, "SUCCESS", vv->len) == 0)
         {
             ctx->tier = NGX_HTTP_CAPIF_OD_AUTHORIZED;
-            ngx_str_set(&ctx->invoker_id, "(client certificate)");
+
+            /* the certificate's subject stands for the requestor */
+            vv = ngx_http_get_indexed_variable(r, mcf->dn_index);
+
+            if (vv != NULL && !vv->not_found && vv->len) {
+                ctx->invoker_id.data = vv->data;
+                ctx->invoker_id.len = vv->len;
+            }
+
             return NGX_OK;
         }
 
@@ -513,6 +508,7 @@ ngx_http_capif_od_create_main_conf(ngx_conf_t *cf)
     }
 
     mcf->verify_index = NGX_ERROR;
+    mcf->dn_index = NGX_ERROR;
 
     return mcf;
 }
@@ -869,7 +865,10 @@ static ngx_int_t
 ngx_http_capif_od_init(ngx_conf_t *cf)
 {
     ngx_str_t                       verify = ngx_string("ssl_client_verify");
+    ngx_str_t                       dn = ngx_string("ssl_client_s_dn");
     ngx_uint_t                      i;
+    ngx_http_capif_loc_conf_t      *ccf;
+    ngx_http_capif_rev_loc_conf_t  *rcf;
     ngx_http_handler_pt            *h;
     ngx_http_core_main_conf_t      *cmcf;
     ngx_http_capif_od_site_t       *site;
@@ -883,7 +882,10 @@ ngx_http_capif_od_init(ngx_conf_t *cf)
 
     for (i = 0; i < mcf->sites.nelts; i++) {
 
-        if (!site[i].rcf->allow_plain_loopback
+        rcf = site[i].rcf;
+        ccf = site[i].ccf;
+
+        if (!rcf->allow_plain_loopback
             && !ngx_http_capif_od_server_tls(cf, site[i].cscf))
         {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
@@ -902,7 +904,7 @@ ngx_http_capif_od_init(ngx_conf_t *cf)
             return NGX_ERROR;
         }
 
-        if (site[i].ccf->enable == 1) {
+        if (ccf->enable == 1) {
             ngx_log_error(NGX_LOG_EMERG, cf->log, 0,
                           "\"capif_open_discovery\" in %V:%ui cannot share "
                           "its location with \"capif on\"",
@@ -917,11 +919,14 @@ ngx_http_capif_od_init(ngx_conf_t *cf)
 
 #if (NGX_HTTP_SSL)
     mcf->verify_index = ngx_http_get_variable_index(cf, &verify);
-    if (mcf->verify_index == NGX_ERROR) {
+    mcf->dn_index = ngx_http_get_variable_index(cf, &dn);
+
+    if (mcf->verify_index == NGX_ERROR || mcf->dn_index == NGX_ERROR) {
         return NGX_ERROR;
     }
 #else
     (void) verify;
+    (void) dn;
 #endif
 
     cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_core_module);

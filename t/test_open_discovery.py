@@ -245,8 +245,19 @@ def test_authorized_token_view_member_by_member(gw, keys, ccf):
 
 
 def test_authorized_client_certificate_view(gw, pki):
+    before = gw.log_size()
     r = get(gw, cert=(pki.client_crt, pki.client_key))
     assert_view(r, AUTHORIZED_VIEW, "authorized")
+    assert 'invoker "CN=requestor-1"' in gw.error_log(before)
+
+
+def test_certificate_of_another_ca_is_refused(gw, pki, ccf):
+    # with ssl_verify_client optional nginx itself refuses a certificate
+    # it cannot verify: neither tier, and nothing reaches the CCF
+    r = get(gw, cert=(pki.rogue_crt, pki.rogue_key))
+    assert r.status == 400, r
+    assert b"api-pub" not in r.body
+    assert ccf.seen(r.test_id) == []
 
 
 def test_configured_fields_per_tier(gw, keys):
