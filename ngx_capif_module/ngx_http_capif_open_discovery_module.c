@@ -343,16 +343,19 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
     p = r->headers_in.authorization->value.data;
     end = p + r->headers_in.authorization->value.len;
 
-    if (end - p < (ssize_t) sizeof("Bearer ") - 1
-        || ngx_strncasecmp(p, (u_char *) "Bearer ", sizeof("Bearer ") - 1)
-           != 0)
+    /* RFC 6750 section 2.1; nginx has trimmed trailing spaces */
+    if (end - p < (ssize_t) sizeof("Bearer") - 1
+        || ngx_strncasecmp(p, (u_char *) "Bearer", sizeof("Bearer") - 1)
+           != 0
+        || (end - p > (ssize_t) sizeof("Bearer") - 1
+            && p[sizeof("Bearer") - 1] != ' '))
     {
         (void) capif_fail(err, CAPIF_INVALID_TOKEN, "TOKEN_SCHEME",
                           "open discovery takes a Bearer token or none");
         return NGX_DECLINED;
     }
 
-    p += sizeof("Bearer ") - 1;
+    p += sizeof("Bearer") - 1;
 
     while (p < end && *p == ' ') {
         p++;

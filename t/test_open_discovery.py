@@ -68,6 +68,7 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
     up_uri = upstream_conf(pki, ccf_port, PATH)
     return """
     limit_req_zone $binary_remote_addr zone=disc:1m rate=1r/m;
+    limit_conn_zone $binary_remote_addr zone=conn:1m;
 
     server {
         listen 127.0.0.1:@PORT@ ssl;
@@ -76,17 +77,18 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
         ssl_client_certificate %(ca)s;
         ssl_verify_client optional;
 
-        capif_key_file %(key)s;
         capif_open_discovery_apis %(apis)s;
 
         location = %(path)s {
             capif_open_discovery on;
+            capif_key_file %(key)s;
             add_header X-Tier $capif_discovery_tier always;
             %(up)s
         }
 
         location = /custom%(path)s {
             capif_open_discovery on;
+            capif_key_file %(key)s;
             capif_open_discovery_fields anonymous discApis.apiName
                 discApis.aefProfiles.aefId;
             capif_open_discovery_fields authorized none;
@@ -105,7 +107,9 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
         location = /limited%(path)s {
             capif_open_discovery on;
             limit_req zone=disc burst=1 nodelay;
+            limit_conn conn 4;
             limit_req_status 429;
+            limit_conn_status 429;
             error_page 429 = @too_many;
             %(up_uri)s
         }
@@ -288,27 +292,34 @@ def test_discovery_logged_at_info(gw, keys):
 # ------------------------------------------------------ tokens, never anon
 
 
-@pytest.mark.parametrize("case", ["forged", "expired", "garbage", "basic",
-                                  "empty"])
-def test_invalid_token_is_refused_never_anonymous(gw, keys, ccf, case):
-    hdrs = []
-    if case == "forged":
-        hdrs = [("Authorization", "Bearer " + keys.evil_rsa.token(
-            claims=capif.good_claims(scope=SCOPE)))]
-    elif case == "expired":
-        hdrs = [("Authorization", "Bearer " + token(
-            keys, exp=1000000000, iat=999999000, nbf=999999000))]
-    elif case == "garbage":
-        hdrs = [("Authorization", "Bearer a.b.c")]
-    elif case == "basic":
-        hdrs = [("Authorization", "Basic dXNlcjpwYXNz")]
-    else:
-        hdrs = [("Authorization", "Bearer ")]
-    r = get(gw, headers=hdrs)
-    assert r.status in (400, 401), r
-    assert r.header("WWW-Authenticate", ).startswith("Bearer realm=")
-    assert r.header("Cache-Control") == "no-store"
-    assert r.header("Content-Type") == "application/problem+json"
+@pytest.mark.parametrize("case,status,cause", [
+    ("forged", 401, "SIGNATURE_INVALID"),
+    ("expired", 401, "TOKEN_EXPIRED"),
+    ("garbage", 401, "TOKEN_MALFORMED"),
+    ("basic", 401, "TOKEN_SCHEME"),
+    ("empty", 400, "BEARER_EMPTY"),
+    ("nokeys", 401, "TOKEN_UNVERIFIABLE"),
+])
+def test_invalid_token_is_refused_never_anonymous(gw, keys, ccf, case,
+                                                  status, cause):
+    path = PATH
+    good = token(keys)
+    hdrs = {
+        "forged": "Bearer " + keys.evil_rsa.token(
+            claims=capif.good_claims(scope=SCOPE)),
+        "expired": "Bearer " + token(keys, exp=1000000000, iat=999999000,
+                                     nbf=999999000),
+        "garbage": "Bearer a.b.c",
+        "basic": "Basic dXNlcjpwYXNz",
+        "empty": "Bearer  ",
+        "nokeys": "Bearer " + good,
+    }[case]
+    if case == "nokeys":
+        path = "/rogue" + PATH      # a location without capif_key_file
+    r = get(gw, path=path, headers=[("Authorization", hdrs)])
+    assert_problem(r, status, cause)
+    assert r.header("WWW-Authenticate").startswith('Bearer realm="capif"')
+    assert r.header("X-Tier") is None
     assert ccf.seen(r.test_id) == []
     assert b"api-pub" not in r.body
 
