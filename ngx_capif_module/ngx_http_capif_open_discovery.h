@@ -69,4 +69,12 @@ typedef struct {
 extern ngx_module_t  ngx_http_capif_open_discovery_module;
 
 
+/*
+ * The request's context, also after an internal redirect (X-Accel-Redirect
+ * from the CCF, error_page, ...), which clears module contexts: the answer
+ * of a request the guard passed is filtered wherever it comes from.
+ */
+ngx_http_capif_od_ctx_t *ngx_http_capif_od_get_ctx(ngx_http_request_t *r);
+
+
 #endif /* NGX_HTTP_CAPIF_OPEN_DISCOVERY_H */

@@ -73,7 +73,7 @@ ngx_http_capif_od_header_filter(ngx_http_request_t *r)
     ngx_http_capif_od_ctx_t       *ctx;
     ngx_http_capif_od_loc_conf_t  *odcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_open_discovery_module);
+    ctx = ngx_http_capif_od_get_ctx(r);
 
     if (ctx == NULL || ctx->phase != NGX_HTTP_CAPIF_OD_READ
         || r != r->main)
@@ -137,7 +137,7 @@ ngx_http_capif_od_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     ngx_http_capif_od_ctx_t       *ctx;
     ngx_http_capif_od_loc_conf_t  *odcf;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_open_discovery_module);
+    ctx = ngx_http_capif_od_get_ctx(r);
 
     if (ctx == NULL || r != r->main
         || ctx->phase == NGX_HTTP_CAPIF_OD_PASS)
@@ -193,11 +193,15 @@ ngx_http_capif_od_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
                        "capif_open_discovery_max_size");
         }
 
-        if (ctx->len + size > ctx->cap || ctx->buf == NULL) {
-            cap = ngx_max(ctx->len + size,
-                          ngx_min(ngx_max(ctx->cap, 4096) * 2,
-                                  odcf->max_size));
-            cap = ngx_max(cap, ctx->cap);
+        if (ctx->buf == NULL || ctx->len + size > ctx->cap) {
+
+            if (ctx->buf == NULL && size <= ctx->cap) {
+                cap = ctx->cap;             /* as the Content-Length says */
+
+            } else {
+                cap = ngx_max(ngx_max(ctx->len + size, ctx->cap * 2), 4096);
+                cap = ngx_min(cap, odcf->max_size);
+            }
 
             p = ngx_pnalloc(r->pool, cap);
             if (p == NULL) {

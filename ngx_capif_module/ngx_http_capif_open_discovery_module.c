@@ -21,6 +21,7 @@ typedef struct {
 
 
 static ngx_int_t ngx_http_capif_od_handler(ngx_http_request_t *r);
+static void ngx_http_capif_od_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_capif_od_tier(ngx_http_request_t *r,
     ngx_http_capif_od_loc_conf_t *odcf, ngx_http_capif_od_ctx_t *ctx,
     capif_error_t *err);
@@ -152,6 +153,7 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
     ngx_int_t                      rc;
     capif_error_t                  err;
     ngx_table_elt_t               *h;
+    ngx_pool_cleanup_t            *cln;
     capif_od_query_err_t           qerr;
     ngx_http_capif_od_ctx_t       *ctx;
     ngx_http_capif_od_loc_conf_t  *odcf;
@@ -169,9 +171,14 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
     }
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_od_ctx_t));
-    if (ctx == NULL) {
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (ctx == NULL || cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    cln->handler = ngx_http_capif_od_ctx_cleanup;
+    cln->data = ctx;
 
     ngx_http_set_ctx(r, ctx, ngx_http_capif_open_discovery_module);
 
@@ -275,6 +282,35 @@ done:
     ngx_http_finalize_request(r, rc);
 
     return NGX_DONE;
+}
+
+
+/* nothing to release: the cleanup marks the context (see the header) */
+static void
+ngx_http_capif_od_ctx_cleanup(void *data)
+{
+}
+
+
+ngx_http_capif_od_ctx_t *
+ngx_http_capif_od_get_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_cleanup_t       *cln;
+    ngx_http_capif_od_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_open_discovery_module);
+
+    if (ctx != NULL || !(r->internal || r->filter_finalize)) {
+        return ctx;
+    }
+
+    for (cln = r->pool->cleanup; cln; cln = cln->next) {
+        if (cln->handler == ngx_http_capif_od_ctx_cleanup) {
+            return cln->data;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -476,7 +512,7 @@ ngx_http_capif_od_tier_variable(ngx_http_request_t *r,
 {
     ngx_http_capif_od_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_open_discovery_module);
+    ctx = ngx_http_capif_od_get_ctx(r);
 
     if (ctx == NULL || ctx->tier == NGX_HTTP_CAPIF_OD_NONE) {
         v->not_found = 1;

@@ -6,7 +6,7 @@ request it receives.
 The answer is chosen by the request header ``X-Ccf-Mode`` (nginx passes
 client headers on): ``leaky`` (default), ``gzip``, ``chunked``, ``huge``,
 ``huge-chunked``, ``truncated``, ``notjson``, ``dup``, ``problem``,
-``problem-html``, ``redirect``, ``empty``.  Certificates come from a
+``problem-html``, ``redirect``, ``empty``, ``accel``.  Certificates come from a
 private CA (:class:`Pki`); the server's name is ``ccf.test``.
 """
 
@@ -232,6 +232,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 ("Location", "https://10.0.0.5:8443/open-api-disc/v1")])
         elif mode == "empty":
             self._send(200, b"")
+        elif mode == "accel":
+            # a CCF (or whoever speaks for it) steering nginx elsewhere
+            self._send(200, b"{}", extra=[
+                ("X-Accel-Redirect", "/internal-leak")])
         else:
             self._send(500, b"{}")
 

@@ -114,6 +114,12 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
             %(up_uri)s
         }
 
+        location = /internal-leak {
+            internal;
+            default_type application/json;
+            return 200 '{"discApis":[{"apiName":"api-pub","interfaceDescriptions":[{"ipv4Addr":"10.11.12.13","port":8443}]},{"apiName":"api-secret"}],"ccfVersion":"x"}';
+        }
+
         location @too_many {
             default_type application/problem+json;
             add_header Cache-Control no-store always;
@@ -459,6 +465,13 @@ def test_faulty_answer_becomes_502(gw, keys, mode, why):
     assert r.header("Set-Cookie") is None
     log = gw.error_log(before)
     assert "open discovery answer refused" in log and why in log, log
+
+
+def test_internal_redirect_by_the_ccf_is_still_filtered(gw):
+    # the location does not set proxy_ignore_headers X-Accel-Redirect: the
+    # answer nginx fetches instead still goes through the filter
+    r = get(gw, mode="accel")
+    assert_view(r, {"discApis": [{"apiName": "api-pub"}]}, None)
 
 
 def test_ccf_problem_details_reduced(gw):
