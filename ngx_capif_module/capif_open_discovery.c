@@ -1016,6 +1016,10 @@ capif_od_disseminated(const capif_od_apis_t *apis, json_t *api)
 {
     json_t  *v;
 
+    if (apis == NULL) {
+        return 0;
+    }
+
     v = json_object_get(api, "apiName");
 
     if (apis->names && json_is_string(v)

@@ -55,6 +55,7 @@ typedef struct {
 
 
 typedef struct {
+    ngx_http_capif_od_loc_conf_t *conf;         /* where the guard passed */
     ngx_uint_t                    tier;
     ngx_uint_t                    phase;
     ngx_uint_t                    status;       /* the CCF's */

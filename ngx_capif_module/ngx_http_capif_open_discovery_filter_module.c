@@ -81,8 +81,8 @@ ngx_http_capif_od_header_filter(ngx_http_request_t *r)
         return ngx_http_next_header_filter(r);
     }
 
-    odcf = ngx_http_get_module_loc_conf(r,
-                                        ngx_http_capif_open_discovery_module);
+    /* after an internal redirect too: the guard's location decides */
+    odcf = ctx->conf;
 
     ctx->status = r->headers_out.status;
 
@@ -159,8 +159,8 @@ ngx_http_capif_od_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
         return ngx_http_capif_od_refuse(r, ctx, ctx->refuse);
     }
 
-    odcf = ngx_http_get_module_loc_conf(r,
-                                        ngx_http_capif_open_discovery_module);
+    /* after an internal redirect too: the guard's location decides */
+    odcf = ctx->conf;
 
     for (cl = in; cl; cl = cl->next) {
         b = cl->buf;
@@ -273,8 +273,8 @@ ngx_http_capif_od_finish(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx)
     const char                    *why;
     ngx_http_capif_od_loc_conf_t  *odcf;
 
-    odcf = ngx_http_get_module_loc_conf(r,
-                                        ngx_http_capif_open_discovery_module);
+    /* after an internal redirect too: the guard's location decides */
+    odcf = ctx->conf;
 
     json = NULL;
     len = 0;

@@ -179,6 +179,7 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
 
     cln->handler = ngx_http_capif_od_ctx_cleanup;
     cln->data = ctx;
+    ctx->conf = odcf;
 
     ngx_http_set_ctx(r, ctx, ngx_http_capif_open_discovery_module);
 

@@ -116,8 +116,10 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
 
         location = /internal-leak {
             internal;
+            # not the guard's location: its settings must not apply
+            capif_open_discovery_fields anonymous discApis;
             default_type application/json;
-            return 200 '{"discApis":[{"apiName":"api-pub","interfaceDescriptions":[{"ipv4Addr":"10.11.12.13","port":8443}]},{"apiName":"api-secret"}],"ccfVersion":"x"}';
+            return 200 '{"discApis":[{"apiName":"api-pub","apiProvName":"Z","interfaceDescriptions":[{"ipv4Addr":"10.11.12.13","port":8443}]},{"apiName":"api-secret"}],"ccfVersion":"x"}';
         }
 
         location @too_many {
