@@ -232,10 +232,17 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
     if (capif_od_query_check((const char *) r->args.data, r->args.len, &qerr)
         != 0)
     {
+        body.data = (u_char *) qerr.name;
+        body.len = ngx_min(qerr.name_len, 64);
+
+        args = ngx_http_capif_od_printable(r, &body);
+        if (args == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "capif: open discovery refused 400: query parameter "
-                      "\"%*s\": %s", ngx_min(qerr.name_len, 64), qerr.name,
-                      qerr.reason);
+                      "\"%s\": %s", args, qerr.reason);
 
         json = capif_od_problem(NGX_HTTP_BAD_REQUEST, "Bad Request",
                                 "INVALID_QUERY_PARAM",

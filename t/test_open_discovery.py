@@ -403,6 +403,16 @@ def test_rejected_query_never_reaches_the_ccf(gw, ccf, keys, query, param):
         assert ccf.seen(r.test_id) == []
 
 
+def test_refused_query_logged_with_the_parameter(gw):
+    before = gw.log_size()
+    r = get(gw, path=PATH + '?x"y=1')
+    assert_problem(r, 400, "INVALID_QUERY_PARAM")
+    assert r.json()["invalidParams"][0]["param"] == 'x"y'
+    log = gw.error_log(before)
+    assert 'refused 400: query parameter "x?y": unknown query parameter' \
+        in log, log
+
+
 def test_query_over_the_limit_gets_414(gw, ccf):
     q = "api-names=" + ",".join(["a" * 60] * 34)
     assert len(q) > 2048
