@@ -283,6 +283,9 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
     /* from here on the answer is the CCF's, through the filter */
     ctx->phase = NGX_HTTP_CAPIF_OD_READ;
 
+    /* the CCF's validators never turn the answer into a bare 304 */
+    r->disable_not_modified = 1;
+
     return NGX_DECLINED;
 
 done:
