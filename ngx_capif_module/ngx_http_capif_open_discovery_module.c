@@ -348,7 +348,9 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
     capif_error_t *err)
 {
     u_char                         *p, *end, *scratch;
+    ngx_int_t                       rc;
     ngx_pool_cleanup_t             *cln;
+    ngx_http_capif_ctx_t           *cctx;
     capif_claims_conf_t             claims_conf;
     ngx_http_variable_value_t      *vv;
     ngx_http_capif_od_token_t      *t;
@@ -459,6 +461,25 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
 
     ngx_memcpy(ctx->invoker_id.data, t->token.claims.invoker_id,
                ctx->invoker_id.len);
+
+    /* a revoked token (by jti or digest) or a too long-lived one */
+    if (ngx_http_capif_revocation_check) {
+        cctx = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_ctx_t));
+        if (cctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        cctx->token = t->token;
+        cctx->invoker_id = ctx->invoker_id;
+        cctx->scope.data = (u_char *) t->token.claims.scope;
+        cctx->scope.len = t->token.claims.scope_len;
+        cctx->verified = 1;
+
+        rc = ngx_http_capif_revocation_check(r, cctx, err);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+    }
 
     if (!capif_od_scope_has(t->token.claims.scope, t->token.claims.scope_len,
                             (const char *) odcf->scope.data, odcf->scope.len))

@@ -592,3 +592,52 @@ def test_leaky_fixture_is_leaky():
     for s in NEVER:
         assert s in text, s
     assert copy.deepcopy(LEAKY)["discApis"][1]["apiName"] == "api-secret"
+
+
+# ------------------------------------------------------------ revocation
+
+
+def test_revoked_token_is_refused(nginx, pki, keys, ccf, tmp_path):
+    """A token the CCF revoked (TS 29.222 Rel-19 access_token in
+    revoke-authorization) is refused here too, never served anonymous."""
+    apis = apis_file(tmp_path)
+    journal = os.path.join(str(tmp_path), "journal")
+    n = nginx(http="""
+    capif_zone capif:1m;
+    capif_journal %s;
+""" % journal, server_block="""
+    server {
+        listen 127.0.0.1:@PORT@;
+        capif_admin_allow_plain_loopback on;
+        location /aef-security/v1/ {
+            capif_aef_security;
+        }
+        location = %s {
+            capif_open_discovery on;
+            capif_open_discovery_apis %s;
+            capif_key_file %s;
+            %s
+        }
+    }
+""" % (PATH, apis, keys.rsa.pub_path, upstream_conf(pki, ccf.port)))
+
+    def disc(tok):
+        return n.get(PATH, tok)
+
+    tok, other = token(keys), token(keys)
+    assert disc(tok).status == 200
+    r = n.request("POST", "/aef-security/v1/revoke-authorization",
+                  [("Content-Type", "application/json")],
+                  json.dumps({"revokeInfo": {
+                      "apiInvokerId": capif.INVOKER, "apiIds": ["api-1"],
+                      "cause": "AUTHORIZATION_ISSUE", "access_token": tok},
+                      "supportedFeatures": "1"}), test_id=False)
+    assert r.status in (200, 204), r     # 204 before the Rel-18 fix
+    r = disc(tok)
+    assert_problem(r, 401, "TOKEN_REVOKED")
+    assert ccf.seen(r.test_id) == []
+    assert disc(other).status == 200
+
+    # a token that lives longer than capif_token_max_lifetime (1h here)
+    r = disc(token(keys, exp=capif.good_claims()["iat"] + 7200))
+    assert_problem(r, 401, "TOKEN_LIFETIME_EXCEEDED")
