@@ -403,6 +403,20 @@ def test_rejected_query_never_reaches_the_ccf(gw, ccf, keys, query, param):
         assert ccf.seen(r.test_id) == []
 
 
+GOOD_PARAMS = [p.split("=", 1) for p in GOOD_QUERY.split("&")]
+
+
+@pytest.mark.parametrize("name,value", GOOD_PARAMS,
+                         ids=[n for n, _ in GOOD_PARAMS])
+def test_each_parameter_repeated_is_refused(gw, ccf, name, value):
+    q = "api-names=a&" if name != "api-names" else ""
+    r = get(gw, path=PATH + "?%s%s=%s&%s=%s" % (q, name, value, name, value))
+    body = assert_problem(r, 400, "INVALID_QUERY_PARAM")
+    assert body["invalidParams"] == [{"param": name,
+                                      "reason": "repeated query parameter"}]
+    assert ccf.seen(r.test_id) == []
+
+
 def test_refused_query_logged_with_the_parameter(gw):
     before = gw.log_size()
     r = get(gw, path=PATH + '?x"y=1')
