@@ -119,19 +119,30 @@ def gateway_block(pki, keys, ccf_port, rogue_port, apis):
             # not the guard's location: its settings must not apply
             capif_open_discovery_fields anonymous discApis;
             default_type application/json;
-            return 200 '{"discApis":[{"apiName":"api-pub","apiProvName":"Z","interfaceDescriptions":[{"ipv4Addr":"10.11.12.13","port":8443}]},{"apiName":"api-secret"}],"ccfVersion":"x"}';
+            return 200 '%(leak)s';
         }
 
         location @too_many {
             default_type application/problem+json;
             add_header Cache-Control no-store always;
-            return 429 '{"status":429,"title":"Too Many Requests","cause":"TOO_MANY_REQUESTS"}';
+            return 429 '%(too_many)s';
         }
     }
 """ % {"gw_crt": pki.gw_crt, "gw_key": pki.gw_key, "ca": pki.ca,
        "key": keys.rsa.pub_path, "apis": apis, "path": PATH, "up": up,
        "up_uri": up_uri, "rogue": rogue_port,
-       "name": ccf_discovery.CCF_NAME}
+       "name": ccf_discovery.CCF_NAME, "leak": LEAK, "too_many": TOO_MANY}
+
+
+#: what an internal location answers in place of the CCF
+LEAK = json.dumps({"discApis": [
+    {"apiName": "api-pub", "apiProvName": "Z", "interfaceDescriptions": [
+        {"ipv4Addr": "10.11.12.13", "port": 8443}]},
+    {"apiName": "api-secret"}], "ccfVersion": "x"}, separators=(",", ":"))
+
+#: the README's 429 body
+TOO_MANY = ('{"status":429,"title":"Too Many Requests",'
+            '"cause":"TOO_MANY_REQUESTS"}')
 
 
 @pytest.fixture(scope="module")
