@@ -207,6 +207,17 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
         goto done;
     }
 
+    /* the operation has no request body: none is carried to the CCF */
+    if (r->headers_in.content_length_n > 0 || r->headers_in.chunked) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "capif: open discovery refused 400: request body");
+
+        rc = ngx_http_capif_send_problem(r, NGX_HTTP_BAD_REQUEST,
+                 "Bad Request", "REQUEST_BODY_NOT_ALLOWED",
+                 "open discovery takes no request body");
+        goto done;
+    }
+
     if (r->args.len > odcf->max_query) {
         ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
                       "capif: open discovery refused 414: query of %uz "

@@ -156,7 +156,7 @@ def gw(module_nginx, pki, keys, ccf, rogue, tmp_path_factory):
 
 
 def get(gw, path=PATH, token=None, cert=None, method="GET", headers=(),
-        mode=None):
+        mode=None, body=None):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
@@ -174,7 +174,7 @@ def get(gw, path=PATH, token=None, cert=None, method="GET", headers=(),
             conn.putheader("X-Ccf-Mode", mode)
         for k, v in headers:
             conn.putheader(k, v)
-        conn.endheaders()
+        conn.endheaders(body)
         r = conn.getresponse()
         return capif.Response(r.status, list(r.getheaders()), r.read(), tid)
     finally:
@@ -452,6 +452,12 @@ def test_other_methods_get_405(gw, ccf, method):
     r = get(gw, method=method)
     assert_problem(r, 405, "METHOD_NOT_ALLOWED")
     assert r.header("Allow") == "GET, HEAD"
+    assert ccf.seen(r.test_id) == []
+
+
+def test_request_body_is_refused(gw, ccf):
+    r = get(gw, headers=[("Content-Length", "2")], body=b"{}")
+    assert_problem(r, 400, "REQUEST_BODY_NOT_ALLOWED")
     assert ccf.seen(r.test_id) == []
 
 
