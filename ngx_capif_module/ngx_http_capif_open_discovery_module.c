@@ -25,6 +25,7 @@ static void ngx_http_capif_od_ctx_cleanup(void *data);
 static ngx_int_t ngx_http_capif_od_tier(ngx_http_request_t *r,
     ngx_http_capif_od_loc_conf_t *odcf, ngx_http_capif_od_ctx_t *ctx,
     capif_error_t *err);
+static ngx_uint_t ngx_http_capif_od_secure(ngx_http_request_t *r);
 static ngx_int_t ngx_http_capif_od_no_store(ngx_http_request_t *r);
 static u_char *ngx_http_capif_od_printable(ngx_http_request_t *r,
     ngx_str_t *s);
@@ -185,6 +186,16 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
 
     if (ngx_http_capif_od_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (!ngx_http_capif_od_secure(r)) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "capif: open discovery refused 403: plain HTTP from "
+                      "%V", &r->connection->addr_text);
+
+        rc = ngx_http_capif_send_problem(r, NGX_HTTP_FORBIDDEN, "Forbidden",
+                 "TLS_REQUIRED", "open discovery is served over TLS only");
+        goto done;
     }
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
@@ -504,6 +515,51 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
     ctx->tier = NGX_HTTP_CAPIF_OD_AUTHORIZED;
 
     return NGX_OK;
+}
+
+
+/*
+ * TLS, or plain HTTP from a loopback address where
+ * capif_admin_allow_plain_loopback is on (a server may listen both ways)
+ */
+static ngx_uint_t
+ngx_http_capif_od_secure(ngx_http_request_t *r)
+{
+    struct sockaddr_in             *sin;
+#if (NGX_HAVE_INET6)
+    struct sockaddr_in6            *sin6;
+#endif
+    ngx_http_capif_rev_loc_conf_t  *rcf;
+
+#if (NGX_HTTP_SSL)
+    if (r->connection->ssl) {
+        return 1;
+    }
+#endif
+
+    rcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_revocation_module);
+
+    if (!rcf->allow_plain_loopback) {
+        return 0;
+    }
+
+    switch (r->connection->sockaddr->sa_family) {
+
+    case AF_INET:
+        sin = (struct sockaddr_in *) r->connection->sockaddr;
+        return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+
+#if (NGX_HAVE_INET6)
+    case AF_INET6:
+        sin6 = (struct sockaddr_in6 *) r->connection->sockaddr;
+        return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr)
+               || (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)
+                   && sin6->sin6_addr.s6_addr[12] == 127);
+#endif
+
+    default:
+        return 0;
+    }
 }
 
 

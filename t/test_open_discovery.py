@@ -573,6 +573,32 @@ def test_plain_http_listener_refused_by_nginx_t(nginx_t, tmp_path):
     assert "capif_open_discovery" in out and "TLS" in out
 
 
+def test_plain_listener_beside_tls_is_refused_at_runtime(nginx, pki, ccf,
+                                                         tmp_path):
+    """nginx -t passes a server with a TLS listener; its plain listener
+    still never serves discovery."""
+    apis = apis_file(tmp_path)
+    plain = capif.free_port()
+    n = nginx(server_block="""
+    server {
+        listen 127.0.0.1:@PORT@ ssl;
+        listen 127.0.0.1:%d;
+        ssl_certificate %s;
+        ssl_certificate_key %s;
+        location = %s {
+            capif_open_discovery on;
+            capif_open_discovery_apis %s;
+            %s
+        }
+    }
+""" % (plain, pki.gw_crt, pki.gw_key, PATH, apis,
+       upstream_conf(pki, ccf.port)))
+    r = capif.request(plain, "GET", PATH)
+    assert_problem(r, 403, "TLS_REQUIRED")
+    assert ccf.seen(r.test_id) == []
+    assert_view(get(n), ANONYMOUS_VIEW, None)
+
+
 def test_plain_loopback_allowed_when_told(nginx_t, tmp_path):
     apis = apis_file(tmp_path)
     rc, out = nginx_t(server_block=minimal(
