@@ -682,6 +682,8 @@ def test_revoked_token_is_refused(nginx, pki, keys, ccf, tmp_path):
         return n.get(PATH, tok)
 
     tok, other = token(keys), token(keys)
+    # anonymous over plain loopback (capif_admin_allow_plain_loopback)
+    assert_view(n.get(PATH), ANONYMOUS_VIEW, None)
     assert disc(tok).status == 200
     r = n.request("POST", "/aef-security/v1/revoke-authorization",
                   [("Content-Type", "application/json")],
