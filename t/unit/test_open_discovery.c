@@ -131,6 +131,7 @@ main(void)
     CHECK(query_bad("api-names=a%00", "api-names"));
     CHECK(query_bad("api%2Dnames=a", "api%2Dnames"));
     CHECK(query_bad("API-NAMES=a", "API-NAMES"));
+    CHECK(query_bad("api-names=a+b", "api-names"));
     CHECK(query_bad("comm-type=A,B", "comm-type"));
     CHECK(query_bad("protocols=HTTP-2", "protocols"));
     CHECK(query_bad("supported-features=xyz", "supported-features"));
@@ -213,6 +214,22 @@ main(void)
 
     fields.npaths = 0;
     CHECK(filter(LEAKY, &fields, "{\"discApis\":[]}"));
+
+    /* a selection below a member that is absent leaves nothing */
+    sel[0] = "discApis.aefProfiles.serviceKpis.conBand";
+    fields.npaths = 1;
+    CHECK(filter(LEAKY, &fields, "{\"discApis\":[]}"));
+
+    sel[1] = "suppFeat";
+    fields.npaths = 2;
+    CHECK(filter(LEAKY, &fields, "{\"discApis\":[],\"suppFeat\":\"0\"}"));
+
+    /* no dissemination list: no API at all */
+    free(out);
+    out = NULL;
+    CHECK(capif_od_filter(LEAKY, strlen(LEAKY), &capif_od_authorized_default,
+                          NULL, &out, &outlen, &why) == 0
+          && strcmp(out, "{\"discApis\":[],\"suppFeat\":\"0\"}") == 0);
 
     /* not an OpenDiscoveryResp, or not strict JSON */
     CHECK(filter("", &capif_od_anonymous_default, NULL));
