@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_capif.h"
+#include "ngx_http_capif_keys.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -456,6 +457,7 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char                *alg, *kid;
     char                 errbuf[512];
+    size_t               n;
     ngx_str_t           *value, path;
     ngx_uint_t           i;
     ngx_pool_cleanup_t  *cln;
@@ -505,6 +507,8 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         cln->data = lcf->keys;
     }
 
+    n = lcf->keys->nkeys;
+
     if (capif_keyset_load_file(lcf->keys, (char *) path.data, alg, kid,
                                errbuf, sizeof(errbuf))
         != 0)
@@ -514,7 +518,15 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    if (n < lcf->keys->nkeys && lcf->keys->keys[n].bundle_certs > 1) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "capif_key_file: \"%V\" is a bundle of %uz "
+                           "certificates; only the key of the first, the "
+                           "leaf, is used", &path,
+                           lcf->keys->keys[n].bundle_certs);
+    }
+
+    return ngx_http_capif_keys_file_added(cf, lcf->keys, &path, alg, kid);
 }
 
 
