@@ -7,14 +7,53 @@
  * capif_key_refresh (mtime, size, inode); a changed file is parsed again
  * and, if the whole set builds, swapped in.  A file that does not parse
  * keeps its last good bytes, and the worker logs at alert.
+ *
+ * capif_key_request adds keys fetched from the CCF.  The last good answer
+ * lives in a shared zone ("capif_keys": every worker, and a reload, see
+ * it) and, with cache=, in a file that a restart reads.  Fetches start
+ * from live calls, as nginx has no request-less subrequest: the first
+ * call of a location without keys waits for one, later calls trigger a
+ * background refetch once capif_key_refresh has passed and go on with the
+ * current keys.  One worker fetches at a time: it holds a lease in the
+ * zone that expires after NGX_HTTP_CAPIF_KEYS_LEASE, or at once when the
+ * worker is gone.
  */
 
 #include <sys/stat.h>
+#include <signal.h>
 
 #include "ngx_http_capif_keys.h"
+#include "ngx_http_capif_ccf.h"
 
 
 #define NGX_HTTP_CAPIF_KEYS_MAX_FILE  (1024 * 1024)
+
+/* a fetch lease outlives no fetch: proxy timeouts are shorter */
+#define NGX_HTTP_CAPIF_KEYS_LEASE     30
+
+/* a call that waits for another worker's fetch looks every 50ms, 10s */
+#define NGX_HTTP_CAPIF_KEYS_POLL      50
+#define NGX_HTTP_CAPIF_KEYS_POLLS     200
+
+
+typedef struct {
+    ngx_queue_t           queue;
+    ngx_str_t             uri;         /* uri?args, in the zone */
+    time_t                ok_time;     /* of the bytes below; 0: none */
+    time_t                attempt_time;
+    time_t                refetch_time;  /* last unknown-kid refetch */
+    time_t                lease_until;
+    ngx_pid_t             lease_pid;
+    ngx_uint_t            generation;
+    size_t                cap;
+    size_t                len;
+    u_char               *data;
+} ngx_http_capif_keys_entry_t;
+
+
+typedef struct {
+    ngx_queue_t           entries;
+} ngx_http_capif_keys_shctx_t;
 
 
 typedef struct {
@@ -39,6 +78,21 @@ typedef struct {
     ngx_array_t           files;       /* of ngx_http_capif_keyfile_t */
     time_t                refresh;     /* smallest of its locations */
     time_t                next_check;
+
+    /* capif_key_request */
+    ngx_str_t             uri;         /* empty: none */
+    ngx_str_t             args;
+    ngx_str_t             full;        /* uri?args: names the zone entry */
+    ngx_str_t             cache;       /* NUL-terminated, or empty */
+    time_t                min_refetch;
+    time_t                max_stale;
+    size_t                max_size;
+    ngx_http_capif_keys_entry_t  *entry;
+
+    /* this worker's copy of the entry's bytes */
+    ngx_uint_t            generation;
+    u_char               *fetched;
+    size_t                fetched_len;
 } ngx_http_capif_keysrc_t;
 
 
@@ -46,12 +100,32 @@ typedef struct {
     ngx_array_t           sources;     /* of ngx_http_capif_keysrc_t * */
     ngx_event_t           timer;
     ngx_msec_t            tick;
+    ngx_shm_zone_t       *shm_zone;
+    ngx_slab_pool_t      *shpool;
+    ngx_http_capif_keys_shctx_t  *sh;
 } ngx_http_capif_keys_main_conf_t;
 
 
 typedef struct {
     time_t                refresh;
+    time_t                min_refetch;
+    time_t                max_stale;
+    size_t                max_size;
+    ngx_str_t             uri;         /* capif_key_request of this level */
+    ngx_http_capif_keysrc_t  *src;
 } ngx_http_capif_keys_loc_conf_t;
+
+
+typedef struct {
+    ngx_uint_t            polls;
+    unsigned              fetched:1;   /* this call waited for a fetch */
+} ngx_http_capif_keys_ctx_t;
+
+
+typedef struct {
+    ngx_http_capif_keysrc_t    *src;
+    ngx_http_capif_keys_ctx_t  *ctx;   /* NULL: a background fetch */
+} ngx_http_capif_keys_fetch_t;
 
 
 static ngx_int_t ngx_http_capif_keys_stat(ngx_http_capif_keyfile_t *f,
@@ -71,6 +145,15 @@ static char *ngx_http_capif_keys_merge_loc_conf(ngx_conf_t *cf,
 static char *ngx_http_capif_keys_check_refresh(ngx_conf_t *cf, void *post,
     void *data);
 static ngx_int_t ngx_http_capif_keys_init_process(ngx_cycle_t *cycle);
+static char *ngx_http_capif_key_request(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_http_capif_keys_postconfiguration(ngx_conf_t *cf);
+static ngx_int_t ngx_http_capif_keys_init_zone(ngx_shm_zone_t *shm_zone,
+    void *data);
+static void ngx_http_capif_keys_sync(ngx_http_capif_keysrc_t *src,
+    ngx_log_t *log);
+static void ngx_http_capif_keys_fetched(ngx_http_request_t *sr, void *data,
+    ngx_http_capif_ccf_answer_t *answer);
 
 
 static ngx_conf_post_handler_pt  ngx_http_capif_keys_refresh_post =
@@ -86,13 +169,41 @@ static ngx_command_t  ngx_http_capif_keys_commands[] = {
       offsetof(ngx_http_capif_keys_loc_conf_t, refresh),
       &ngx_http_capif_keys_refresh_post },
 
+    { ngx_string("capif_key_request"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_capif_key_request,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("capif_key_min_refetch"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_keys_loc_conf_t, min_refetch),
+      &ngx_http_capif_keys_refresh_post },
+
+    { ngx_string("capif_key_max_stale"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_keys_loc_conf_t, max_stale),
+      &ngx_http_capif_keys_refresh_post },
+
+    { ngx_string("capif_key_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_capif_keys_loc_conf_t, max_size),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_capif_keys_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_capif_keys_postconfiguration, /* postconfiguration */
 
     ngx_http_capif_keys_create_main_conf,  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -306,10 +417,14 @@ ngx_http_capif_keys_read(ngx_http_capif_keyfile_t *f, u_char **buf,
 }
 
 
-/* a whole new set from the sources' bytes, swapped in only if it builds */
+/*
+ * A whole new set from the source's bytes: its files and fetched (NULL:
+ * none).  With swap, it replaces the location's set; else it is only
+ * checked and dropped.
+ */
 static ngx_int_t
-ngx_http_capif_keys_rebuild(ngx_http_capif_keysrc_t *src, char *errbuf,
-    size_t errlen)
+ngx_http_capif_keys_build(ngx_http_capif_keysrc_t *src, u_char *fetched,
+    size_t len, ngx_uint_t swap, char *errbuf, size_t errlen)
 {
     ngx_uint_t                 i;
     capif_keyset_t             ks, old;
@@ -330,12 +445,35 @@ ngx_http_capif_keys_rebuild(ngx_http_capif_keysrc_t *src, char *errbuf,
         }
     }
 
+    if (fetched != NULL
+        && capif_keyset_load_buf(&ks, (char *) src->full.data, fetched, len,
+                                 NULL, NULL, errbuf, errlen)
+           != 0)
+    {
+        capif_keyset_free(&ks);
+        return NGX_ERROR;
+    }
+
+    if (!swap) {
+        capif_keyset_free(&ks);
+        return NGX_OK;
+    }
+
     /* between two requests of this worker: nobody holds a key pointer */
     old = *src->ks;
     *src->ks = ks;
     capif_keyset_free(&old);
 
     return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_capif_keys_rebuild(ngx_http_capif_keysrc_t *src, char *errbuf,
+    size_t errlen)
+{
+    return ngx_http_capif_keys_build(src, src->fetched, src->fetched_len, 1,
+                                     errbuf, errlen);
 }
 
 
@@ -441,18 +579,850 @@ ngx_http_capif_keys_timer(ngx_event_t *ev)
 }
 
 
+/* the worker's set follows the zone's bytes */
+static void
+ngx_http_capif_keys_sync(ngx_http_capif_keysrc_t *src, ngx_log_t *log)
+{
+    u_char                           *buf, *oldbuf;
+    size_t                            len, oldlen;
+    ngx_uint_t                        gen, oldgen;
+    ngx_http_capif_keys_entry_t      *e;
+    ngx_http_capif_keys_main_conf_t  *kmcf;
+    char                              errbuf[512];
+
+    e = src->entry;
+
+    if (e == NULL || e->generation == src->generation) {
+        return;
+    }
+
+    kmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                          ngx_http_capif_keys_refresh_module);
+
+    buf = NULL;
+
+    ngx_shmtx_lock(&kmcf->shpool->mutex);
+
+    gen = e->generation;
+    len = e->len;
+
+    if (len) {
+        buf = ngx_alloc(len, log);
+        if (buf != NULL) {
+            ngx_memcpy(buf, e->data, len);
+        }
+    }
+
+    ngx_shmtx_unlock(&kmcf->shpool->mutex);
+
+    if (len && buf == NULL) {
+        return;
+    }
+
+    oldbuf = src->fetched;
+    oldlen = src->fetched_len;
+    oldgen = src->generation;
+
+    src->fetched = buf;
+    src->fetched_len = len;
+    src->generation = gen;
+
+    if (ngx_http_capif_keys_rebuild(src, errbuf, sizeof(errbuf)) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "capif_key_request \"%V\": the fetched keys do not "
+                      "fit this worker's set, the last good set stays in "
+                      "use: %s", &src->full, errbuf);
+
+        src->fetched = oldbuf;
+        src->fetched_len = oldlen;
+
+        /* not again until the next fetch */
+        (void) oldgen;
+        ngx_free(buf);
+        return;
+    }
+
+    if (oldbuf) {
+        ngx_free(oldbuf);
+    }
+}
+
+
+static ngx_uint_t
+ngx_http_capif_keys_leased(ngx_http_capif_keys_entry_t *e, time_t now)
+{
+    if (e->lease_pid == 0 || e->lease_until <= now) {
+        return 0;
+    }
+
+    /* a worker that died mid-fetch leaves its lease behind */
+    if (e->lease_pid != ngx_pid && kill(e->lease_pid, 0) == -1
+        && ngx_errno == NGX_ESRCH)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_http_capif_keys_take_lease(ngx_http_capif_keys_entry_t *e, time_t now)
+{
+    e->lease_pid = ngx_pid;
+    e->lease_until = now + NGX_HTTP_CAPIF_KEYS_LEASE;
+    e->attempt_time = now;
+}
+
+
+static ngx_int_t
+ngx_http_capif_keys_fetch(ngx_http_request_t *r,
+    ngx_http_capif_keysrc_t *src, ngx_http_capif_keys_ctx_t *ctx)
+{
+    ngx_http_capif_keys_fetch_t      *fetch;
+    ngx_http_capif_keys_main_conf_t  *kmcf;
+
+    fetch = ngx_palloc(r->pool, sizeof(ngx_http_capif_keys_fetch_t));
+
+    if (fetch != NULL) {
+        fetch->src = src;
+        fetch->ctx = ctx;
+
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "capif_key_request \"%V\": fetching keys%s",
+                      &src->full, ctx ? "" : " in the background");
+
+        if (ngx_http_capif_ccf_get(r, &src->uri, &src->args, src->max_size,
+                                   ctx == NULL, ngx_http_capif_keys_fetched,
+                                   fetch)
+            == NGX_OK)
+        {
+            return NGX_OK;
+        }
+    }
+
+    /* give the lease back: another call may try */
+    kmcf = ngx_http_get_module_main_conf(r,
+                                          ngx_http_capif_keys_refresh_module);
+
+    ngx_shmtx_lock(&kmcf->shpool->mutex);
+
+    if (src->entry->lease_pid == ngx_pid) {
+        src->entry->lease_pid = 0;
+    }
+
+    ngx_shmtx_unlock(&kmcf->shpool->mutex);
+
+    return NGX_ERROR;
+}
+
+
+static ngx_http_capif_keys_ctx_t *
+ngx_http_capif_keys_get_ctx(ngx_http_request_t *r)
+{
+    ngx_http_capif_keys_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_keys_refresh_module);
+
+    if (ctx == NULL) {
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_keys_ctx_t));
+        if (ctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_capif_keys_refresh_module);
+    }
+
+    return ctx;
+}
+
+
+static ngx_int_t
+ngx_http_capif_keys_unavailable(ngx_http_request_t *r,
+    ngx_http_capif_keysrc_t *src)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "capif_key_request \"%V\": no keys fetched yet, the CCF "
+                  "did not answer with keys", &src->full);
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%T", src->min_refetch)
+                   - h->value.data;
+
+    rc = ngx_http_capif_send_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "Service Unavailable",
+                                     "KEYS_UNAVAILABLE",
+                                     "the gateway has no keys from the CCF "
+                                     "yet");
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
+}
+
+
 ngx_int_t
 ngx_http_capif_keys_check(ngx_http_request_t *r, capif_keyset_t *ks,
     capif_error_t *err)
 {
-    return NGX_OK;
+    enum { GO, FETCH, BACKGROUND, WAIT, FAIL }  action;
+
+    time_t                            now, ok;
+    ngx_http_capif_keysrc_t          *src;
+    ngx_http_capif_keys_ctx_t        *ctx;
+    ngx_http_capif_keys_entry_t      *e;
+    ngx_http_capif_keys_loc_conf_t   *klcf;
+    ngx_http_capif_keys_main_conf_t  *kmcf;
+
+    klcf = ngx_http_get_module_loc_conf(r,
+                                        ngx_http_capif_keys_refresh_module);
+    src = klcf->src;
+
+    if (src == NULL || src->entry == NULL || src->ks != ks) {
+        return NGX_OK;
+    }
+
+    ngx_http_capif_keys_sync(src, r->connection->log);
+
+    ctx = ngx_http_capif_keys_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r,
+                                          ngx_http_capif_keys_refresh_module);
+    e = src->entry;
+    now = ngx_time();
+
+    ngx_shmtx_lock(&kmcf->shpool->mutex);
+
+    ok = e->ok_time;
+
+    if ((ok == 0 && ks->nkeys == 0) || (ok && now > ok + src->max_stale)) {
+
+        /* nothing usable: this call waits for a fetch */
+        if (ctx->fetched) {
+            action = FAIL;
+
+        } else if (ngx_http_capif_keys_leased(e, now)) {
+            action = (ctx->polls < NGX_HTTP_CAPIF_KEYS_POLLS) ? WAIT : FAIL;
+
+        } else if (now >= e->attempt_time + src->min_refetch
+                   || ctx->polls || e->lease_pid)
+        {
+            /* a lease left behind: that attempt never ended */
+            ngx_http_capif_keys_take_lease(e, now);
+            action = FETCH;
+
+        } else {
+            action = FAIL;
+        }
+
+    } else if (now >= ngx_max(ok, e->attempt_time) + src->refresh
+               && !ngx_http_capif_keys_leased(e, now))
+    {
+        ngx_http_capif_keys_take_lease(e, now);
+        action = BACKGROUND;
+
+    } else {
+        action = GO;
+    }
+
+    ngx_shmtx_unlock(&kmcf->shpool->mutex);
+
+    switch (action) {
+
+    case GO:
+        return NGX_OK;
+
+    case BACKGROUND:
+        /* the call goes on with the current keys whatever happens */
+        (void) ngx_http_capif_keys_fetch(r, src, NULL);
+        return NGX_OK;
+
+    case FETCH:
+        if (ngx_http_capif_keys_fetch(r, src, ctx) != NGX_OK) {
+            return NGX_ERROR;
+        }
+
+        ctx->fetched = 1;
+        return NGX_AGAIN;
+
+    case WAIT:
+        ctx->polls++;
+        return ngx_http_capif_ccf_wait(r, NGX_HTTP_CAPIF_KEYS_POLL);
+
+    default: /* FAIL */
+        break;
+    }
+
+    if (ok == 0) {
+        return ngx_http_capif_keys_unavailable(r, src);
+    }
+
+    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                  "capif_key_request \"%V\": the last keys fetched are "
+                  "%T s old, more than capif_key_max_stale", &src->full,
+                  now - ok);
+
+    (void) capif_fail(err, CAPIF_INVALID_TOKEN, "KEYS_STALE",
+                      "the gateway's keys from the CCF are out of date");
+
+    return NGX_DECLINED;
 }
 
 
 ngx_int_t
 ngx_http_capif_keys_unknown_kid(ngx_http_request_t *r, capif_keyset_t *ks)
 {
-    return NGX_DECLINED;
+    time_t                            now;
+    ngx_uint_t                        go;
+    ngx_http_capif_keysrc_t          *src;
+    ngx_http_capif_keys_ctx_t        *ctx;
+    ngx_http_capif_keys_entry_t      *e;
+    ngx_http_capif_keys_loc_conf_t   *klcf;
+    ngx_http_capif_keys_main_conf_t  *kmcf;
+
+    klcf = ngx_http_get_module_loc_conf(r,
+                                        ngx_http_capif_keys_refresh_module);
+    src = klcf->src;
+
+    if (src == NULL || src->entry == NULL || src->ks != ks) {
+        return NGX_DECLINED;
+    }
+
+    ctx = ngx_http_capif_keys_get_ctx(r);
+    if (ctx == NULL || ctx->fetched) {
+        return NGX_DECLINED;
+    }
+
+    kmcf = ngx_http_get_module_main_conf(r,
+                                          ngx_http_capif_keys_refresh_module);
+    e = src->entry;
+    now = ngx_time();
+    go = 0;
+
+    /* at most one refetch per capif_key_min_refetch, across workers */
+    ngx_shmtx_lock(&kmcf->shpool->mutex);
+
+    if (now >= e->refetch_time + src->min_refetch
+        && !ngx_http_capif_keys_leased(e, now))
+    {
+        e->refetch_time = now;
+        ngx_http_capif_keys_take_lease(e, now);
+        go = 1;
+    }
+
+    ngx_shmtx_unlock(&kmcf->shpool->mutex);
+
+    if (!go) {
+        return NGX_DECLINED;
+    }
+
+    if (ngx_http_capif_keys_fetch(r, src, ctx) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    ctx->fetched = 1;
+
+    return NGX_AGAIN;
+}
+
+
+static void
+ngx_http_capif_keys_persist(ngx_http_capif_keysrc_t *src, u_char *data,
+    size_t len, time_t ok, ngx_log_t *log)
+{
+    u_char     *p, head[64];
+    ngx_fd_t    fd;
+    ngx_str_t   tmp;
+    ngx_err_t   err;
+
+    if (src->cache.len == 0) {
+        return;
+    }
+
+    tmp.len = src->cache.len + sizeof(".tmp");
+    tmp.data = ngx_alloc(tmp.len, log);
+    if (tmp.data == NULL) {
+        return;
+    }
+
+    ngx_sprintf(tmp.data, "%V.tmp%Z", &src->cache);
+
+    fd = ngx_open_file(tmp.data, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
+
+    if (fd == NGX_INVALID_FILE) {
+        err = ngx_errno;
+        goto failed;
+    }
+
+    p = ngx_sprintf(head, "capif-keys %T %uz\n", ok, len);
+
+    if (write(fd, head, p - head) != p - head
+        || write(fd, data, len) != (ssize_t) len
+        || fsync(fd) == -1)
+    {
+        err = ngx_errno;
+        (void) ngx_close_file(fd);
+        (void) ngx_delete_file(tmp.data);
+        goto failed;
+    }
+
+    (void) ngx_close_file(fd);
+
+    if (ngx_rename_file(tmp.data, src->cache.data) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+        (void) ngx_delete_file(tmp.data);
+        goto failed;
+    }
+
+    ngx_free(tmp.data);
+    return;
+
+failed:
+
+    ngx_log_error(NGX_LOG_ERR, log, err,
+                  "capif_key_request \"%V\": cannot write the key cache "
+                  "\"%V\"; a restart while the CCF is down will have no "
+                  "keys", &src->full, &src->cache);
+    ngx_free(tmp.data);
+}
+
+
+static void
+ngx_http_capif_keys_fetched(ngx_http_request_t *sr, void *data,
+    ngx_http_capif_ccf_answer_t *answer)
+{
+    ngx_http_capif_keys_fetch_t *fetch = data;
+
+    time_t                            now;
+    ngx_uint_t                        ok;
+    ngx_http_capif_keysrc_t          *src;
+    ngx_http_capif_keys_entry_t      *e;
+    ngx_http_capif_keys_main_conf_t  *kmcf;
+    char                              why[600];
+
+    src = fetch->src;
+    e = src->entry;
+    now = ngx_time();
+    why[0] = '\0';
+
+    if (fetch->ctx) {
+        fetch->ctx->fetched = 1;
+    }
+
+    if (answer->status == 0) {
+        ngx_sprintf((u_char *) why, "no answer from the CCF (see the lines "
+                    "above)%Z");
+
+    } else if (answer->status != NGX_HTTP_OK) {
+        ngx_sprintf((u_char *) why, "status %ui%Z", answer->status);
+
+    } else if (answer->content_encoding.len
+               && !(answer->content_encoding.len == 8
+                    && ngx_strncasecmp(answer->content_encoding.data,
+                                       (u_char *) "identity", 8) == 0))
+    {
+        ngx_sprintf((u_char *) why, "compressed (Content-Encoding: %V)%Z",
+                    &answer->content_encoding);
+
+    } else if (answer->too_big) {
+        ngx_sprintf((u_char *) why, "larger than capif_key_max_size %uz%Z",
+                    src->max_size);
+
+    } else if (answer->body.len == 0) {
+        ngx_sprintf((u_char *) why, "an empty body%Z");
+
+    } else if (ngx_http_capif_keys_build(src, answer->body.data,
+                                         answer->body.len, 0, why,
+                                         sizeof(why))
+               != NGX_OK)
+    {
+        /* why holds the parser's reason */
+    }
+
+    ok = (why[0] == '\0');
+
+    kmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                          ngx_http_capif_keys_refresh_module);
+
+    ngx_shmtx_lock(&kmcf->shpool->mutex);
+
+    if (ok) {
+        ngx_memcpy(e->data, answer->body.data, answer->body.len);
+        e->len = answer->body.len;
+        e->ok_time = now;
+        e->generation++;
+    }
+
+    if (e->lease_pid == ngx_pid) {
+        e->lease_pid = 0;
+    }
+
+    ngx_shmtx_unlock(&kmcf->shpool->mutex);
+
+    if (!ok) {
+        ngx_log_error(NGX_LOG_ERR, sr->connection->log, 0,
+                      "capif_key_request \"%V\": answer ignored, the last "
+                      "good keys stay in use: %s", &src->full, why);
+        return;
+    }
+
+    ngx_http_capif_keys_sync(src, sr->connection->log);
+
+    ngx_log_error(NGX_LOG_NOTICE, sr->connection->log, 0,
+                  "capif_key_request \"%V\": keys fetched, %uz in use",
+                  &src->full, src->ks->nkeys);
+
+    ngx_http_capif_keys_persist(src, answer->body.data, answer->body.len,
+                                now, sr->connection->log);
+}
+
+
+/* capif_key_request <uri> [cache=<path>]; */
+static char *
+ngx_http_capif_key_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_capif_keys_loc_conf_t *klcf = conf;
+
+    u_char                     *q;
+    ngx_str_t                  *value, cache;
+    ngx_pool_cleanup_t         *cln;
+    ngx_http_capif_keysrc_t    *src;
+    ngx_http_capif_loc_conf_t  *lcf;
+
+    if (klcf->uri.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (value[1].len == 0 || value[1].data[0] != '/') {
+        return "needs a URI that starts with \"/\"";
+    }
+
+    ngx_str_null(&cache);
+
+    if (cf->args->nelts == 3) {
+        if (ngx_strncmp(value[2].data, "cache=", 6) != 0
+            || value[2].len == 6)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid parameter \"%V\" in "
+                               "capif_key_request", &value[2]);
+            return NGX_CONF_ERROR;
+        }
+
+        cache.data = value[2].data + 6;
+        cache.len = value[2].len - 6;
+
+        if (ngx_conf_full_name(cf->cycle, &cache, 1) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    klcf->uri = value[1];
+
+    /* the keys join this level's key set, as capif_key_file's do */
+    lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_capif_module);
+
+    if (lcf->keys == NGX_CONF_UNSET_PTR) {
+        lcf->keys = ngx_pcalloc(cf->pool, sizeof(capif_keyset_t));
+        if (lcf->keys == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln = ngx_pool_cleanup_add(cf->pool, 0);
+        if (cln == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cln->handler = (ngx_pool_cleanup_pt) capif_keyset_free;
+        cln->data = lcf->keys;
+    }
+
+    src = ngx_http_capif_keys_add_source(cf, lcf->keys);
+    if (src == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    if (src->uri.len) {
+        return "is duplicate for this key set";
+    }
+
+    src->full = value[1];
+    src->cache = cache;
+
+    q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
+
+    if (q) {
+        src->uri.data = value[1].data;
+        src->uri.len = q - value[1].data;
+        src->args.data = q + 1;
+        src->args.len = value[1].data + value[1].len - q - 1;
+
+    } else {
+        src->uri = value[1];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_capif_keys_postconfiguration(ngx_conf_t *cf)
+{
+    size_t                             size;
+    ngx_uint_t                         i, n;
+    ngx_http_capif_keysrc_t          **src;
+    ngx_http_capif_keys_main_conf_t   *kmcf;
+
+    static ngx_str_t  name = ngx_string("capif_keys");
+
+    kmcf = ngx_http_conf_get_module_main_conf(cf,
+                                          ngx_http_capif_keys_refresh_module);
+
+    size = 0;
+    n = 0;
+    src = kmcf->sources.elts;
+
+    for (i = 0; i < kmcf->sources.nelts; i++) {
+        if (src[i]->uri.len) {
+            if (src[i]->max_size == 0) {
+                src[i]->max_size = 64 * 1024;
+            }
+
+            size += src[i]->max_size + src[i]->full.len + 2 * ngx_pagesize;
+            n++;
+        }
+    }
+
+    if (n == 0) {
+        return NGX_OK;
+    }
+
+    /* the same size on a reload: the zone and its keys are kept */
+    size = ngx_align(size + 8 * ngx_pagesize, 256 * 1024);
+
+    kmcf->shm_zone = ngx_shared_memory_add(cf, &name, size,
+                                          &ngx_http_capif_keys_refresh_module);
+    if (kmcf->shm_zone == NULL) {
+        return NGX_ERROR;
+    }
+
+    kmcf->shm_zone->init = ngx_http_capif_keys_init_zone;
+    kmcf->shm_zone->data = kmcf;
+
+    return NGX_OK;
+}
+
+
+/* reads a cache= file written by ngx_http_capif_keys_persist() */
+static void
+ngx_http_capif_keys_load_cache(ngx_http_capif_keysrc_t *src,
+    ngx_http_capif_keys_entry_t *e, ngx_log_t *log)
+{
+    u_char                    *buf, *p, *nl;
+    size_t                     len;
+    time_t                     ok;
+    ngx_int_t                  n;
+    struct stat                st;
+    ngx_http_capif_keyfile_t   f;
+    char                       errbuf[512];
+
+    if (src->cache.len == 0) {
+        return;
+    }
+
+    if (stat((char *) src->cache.data, &st) == -1) {
+        ngx_log_error(NGX_LOG_NOTICE, log, ngx_errno,
+                      "capif_key_request \"%V\": no key cache \"%V\" yet",
+                      &src->full, &src->cache);
+        return;
+    }
+
+    ngx_memzero(&f, sizeof(ngx_http_capif_keyfile_t));
+    f.path = src->cache;
+
+    if (ngx_http_capif_keys_read(&f, &buf, &len, &st, NULL, log) != NGX_OK) {
+        return;
+    }
+
+    nl = ngx_strlchr(buf, buf + ngx_min(len, 64), '\n');
+
+    if (nl == NULL || len < sizeof("capif-keys ") - 1
+        || ngx_strncmp(buf, "capif-keys ", sizeof("capif-keys ") - 1) != 0)
+    {
+        goto invalid;
+    }
+
+    p = buf + sizeof("capif-keys ") - 1;
+
+    for (n = 0; p + n < nl && p[n] != ' '; n++) { /* void */ }
+
+    ok = ngx_atotm(p, n);
+    if (ok <= 0 || p + n == nl) {
+        goto invalid;
+    }
+
+    p += n + 1;
+    n = ngx_atosz(p, nl - p);
+
+    if (n <= 0 || (size_t) n != (size_t) (buf + len - nl - 1)
+        || (size_t) n > e->cap)
+    {
+        goto invalid;
+    }
+
+    if (ngx_http_capif_keys_build(src, nl + 1, n, 0, errbuf, sizeof(errbuf))
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "capif_key_request \"%V\": key cache \"%V\" "
+                      "ignored: %s", &src->full, &src->cache, errbuf);
+        ngx_free(buf);
+        return;
+    }
+
+    ngx_memcpy(e->data, nl + 1, n);
+    e->len = n;
+    e->ok_time = ok;
+    e->generation++;
+
+    ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                  "capif_key_request \"%V\": keys of %T s ago read from "
+                  "\"%V\"", &src->full, ngx_time() - ok, &src->cache);
+
+    ngx_free(buf);
+    return;
+
+invalid:
+
+    ngx_log_error(NGX_LOG_ERR, log, 0,
+                  "capif_key_request \"%V\": key cache \"%V\" is not one "
+                  "the gateway wrote; ignored", &src->full, &src->cache);
+    ngx_free(buf);
+}
+
+
+static ngx_int_t
+ngx_http_capif_keys_init_zone(ngx_shm_zone_t *shm_zone, void *data)
+{
+    ngx_http_capif_keys_main_conf_t  *okmcf = data;
+
+    u_char                            *p;
+    ngx_uint_t                         i;
+    ngx_queue_t                       *q;
+    ngx_slab_pool_t                   *shpool;
+    ngx_http_capif_keysrc_t          **src;
+    ngx_http_capif_keys_entry_t       *e;
+    ngx_http_capif_keys_main_conf_t   *kmcf;
+
+    kmcf = shm_zone->data;
+
+    if (okmcf) {
+        kmcf->sh = okmcf->sh;
+        kmcf->shpool = okmcf->shpool;
+
+    } else {
+        kmcf->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+        kmcf->sh = ngx_slab_calloc(kmcf->shpool,
+                                   sizeof(ngx_http_capif_keys_shctx_t));
+        if (kmcf->sh == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_queue_init(&kmcf->sh->entries);
+        kmcf->shpool->data = kmcf->sh;
+    }
+
+    shpool = kmcf->shpool;
+    src = kmcf->sources.elts;
+
+    for (i = 0; i < kmcf->sources.nelts; i++) {
+        if (src[i]->uri.len == 0) {
+            continue;
+        }
+
+        e = NULL;
+
+        for (q = ngx_queue_head(&kmcf->sh->entries);
+             q != ngx_queue_sentinel(&kmcf->sh->entries);
+             q = ngx_queue_next(q))
+        {
+            e = ngx_queue_data(q, ngx_http_capif_keys_entry_t, queue);
+
+            if (e->uri.len == src[i]->full.len
+                && ngx_strncmp(e->uri.data, src[i]->full.data, e->uri.len)
+                   == 0)
+            {
+                break;
+            }
+
+            e = NULL;
+        }
+
+        if (e != NULL && e->cap < src[i]->max_size) {
+            /* a bigger capif_key_max_size: keep the bytes, grow */
+            p = ngx_slab_alloc(shpool, src[i]->max_size);
+            if (p == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(p, e->data, e->len);
+            ngx_slab_free(shpool, e->data);
+            e->data = p;
+            e->cap = src[i]->max_size;
+        }
+
+        if (e == NULL) {
+            e = ngx_slab_calloc(shpool, sizeof(ngx_http_capif_keys_entry_t));
+            if (e == NULL) {
+                return NGX_ERROR;
+            }
+
+            e->uri.data = ngx_slab_alloc(shpool, src[i]->full.len);
+            e->data = ngx_slab_alloc(shpool, src[i]->max_size);
+
+            if (e->uri.data == NULL || e->data == NULL) {
+                return NGX_ERROR;
+            }
+
+            ngx_memcpy(e->uri.data, src[i]->full.data, src[i]->full.len);
+            e->uri.len = src[i]->full.len;
+            e->cap = src[i]->max_size;
+
+            ngx_queue_insert_tail(&kmcf->sh->entries, &e->queue);
+        }
+
+        /* a lease of the old cycle's workers ends with them */
+        e->lease_pid = 0;
+
+        src[i]->entry = e;
+
+        if (e->ok_time == 0) {
+            ngx_http_capif_keys_load_cache(src[i], e, shm_zone->shm.log);
+        }
+    }
+
+    return NGX_OK;
 }
 
 
@@ -487,7 +1457,17 @@ ngx_http_capif_keys_create_loc_conf(ngx_conf_t *cf)
         return NULL;
     }
 
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->uri = { 0, NULL };
+     *     conf->src = NULL;
+     */
+
     conf->refresh = NGX_CONF_UNSET;
+    conf->min_refetch = NGX_CONF_UNSET;
+    conf->max_stale = NGX_CONF_UNSET;
+    conf->max_size = NGX_CONF_UNSET_SIZE;
 
     return conf;
 }
@@ -505,6 +1485,13 @@ ngx_http_capif_keys_merge_loc_conf(ngx_conf_t *cf, void *parent,
     ngx_http_capif_keys_main_conf_t  *kmcf;
 
     ngx_conf_merge_sec_value(conf->refresh, prev->refresh, 60);
+    ngx_conf_merge_sec_value(conf->min_refetch, prev->min_refetch, 30);
+    ngx_conf_merge_sec_value(conf->max_stale, prev->max_stale, 86400);
+    ngx_conf_merge_size_value(conf->max_size, prev->max_size, 64 * 1024);
+
+    if (conf->uri.data == NULL) {
+        conf->uri = prev->uri;
+    }
 
     /* the token gate merged first: its key set is this location's */
     lcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_capif_module);
@@ -517,11 +1504,36 @@ ngx_http_capif_keys_merge_loc_conf(ngx_conf_t *cf, void *parent,
                                           ngx_http_capif_keys_refresh_module);
 
     src = ngx_http_capif_keys_source(kmcf, lcf->keys);
+    conf->src = src;
 
-    if (src != NULL
-        && (src->refresh == NGX_CONF_UNSET || conf->refresh < src->refresh))
-    {
+    if (src == NULL) {
+        return NGX_CONF_OK;
+    }
+
+    if (src->refresh == NGX_CONF_UNSET || conf->refresh < src->refresh) {
         src->refresh = conf->refresh;
+    }
+
+    if (src->uri.len == 0) {
+        return NGX_CONF_OK;
+    }
+
+    if (src->min_refetch == 0 || conf->min_refetch < src->min_refetch) {
+        src->min_refetch = conf->min_refetch;
+    }
+
+    if (src->max_stale == 0 || conf->max_stale < src->max_stale) {
+        src->max_stale = conf->max_stale;
+    }
+
+    if (conf->max_size > src->max_size) {
+        src->max_size = conf->max_size;
+    }
+
+    /* a protected location: the fetch goes through this server */
+    if (lcf->enable == 1) {
+        return ngx_http_capif_ccf_check_uri(cf, &src->uri, src->max_size,
+                                            "capif_key_request");
     }
 
     return NGX_CONF_OK;

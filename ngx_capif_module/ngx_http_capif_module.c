@@ -149,6 +149,7 @@ static ngx_int_t
 ngx_http_capif_handler(ngx_http_request_t *r)
 {
     u_char                     *scratch;
+    ngx_int_t                   rc;
     ngx_str_t                   token;
     capif_error_t               err;
     ngx_pool_cleanup_t         *cln;
@@ -194,6 +195,17 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         goto deny;
     }
 
+    /* keys fetched from the CCF may have to arrive first */
+    rc = ngx_http_capif_keys_check(r, lcf->keys, &err);
+
+    if (rc == NGX_DECLINED) {
+        goto deny;
+    }
+
+    if (rc != NGX_OK) {
+        return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
     scratch = ngx_pnalloc(r->pool, capif_jws_scratch_size(
                               ngx_min(token.len, CAPIF_TOKEN_MAX_LEN)));
     if (scratch == NULL) {
@@ -219,6 +231,13 @@ ngx_http_capif_handler(ngx_http_request_t *r)
                            scratch, &claims_conf, ngx_time(), &err)
         != 0)
     {
+        /* the CCF may have rotated: refetch its keys, then try again */
+        if (ngx_strcmp(err.cause, "KID_UNKNOWN") == 0
+            && ngx_http_capif_keys_unknown_kid(r, lcf->keys) == NGX_AGAIN)
+        {
+            return NGX_AGAIN;
+        }
+
         goto deny;
     }
 
