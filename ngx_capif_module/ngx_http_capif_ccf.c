@@ -23,7 +23,7 @@ static void ngx_http_capif_ccf_wait_handler(ngx_http_request_t *r);
 ngx_int_t
 ngx_http_capif_ccf_get(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_str_t *args, size_t max_size, ngx_uint_t background,
-    ngx_http_capif_ccf_done_pt done, void *data)
+    ngx_http_capif_ccf_done_pt done, void *data, ngx_http_request_t **psr)
 {
     ngx_uint_t                   flags;
     ngx_http_request_t          *sr;
@@ -73,6 +73,10 @@ ngx_http_capif_ccf_get(ngx_http_request_t *r, ngx_str_t *uri,
     sr->headers_in.content_length_n = -1;
     sr->headers_in.keep_alive_n = -1;
     sr->headers_in.server = r->headers_in.server;
+
+    if (psr) {
+        *psr = sr;
+    }
 
     return NGX_OK;
 }

@@ -29,11 +29,12 @@ typedef void (*ngx_http_capif_ccf_done_pt)(ngx_http_request_t *sr,
 /*
  * Starts GET uri?args as an in-memory subrequest of r without r's headers
  * or body.  background: r goes on at once; else r waits and its current
- * phase runs again when the answer is in.  Returns NGX_OK or NGX_ERROR.
+ * phase runs again when the answer is in.  *psr (if psr is not NULL) is
+ * the subrequest.  Returns NGX_OK or NGX_ERROR.
  */
 ngx_int_t ngx_http_capif_ccf_get(ngx_http_request_t *r, ngx_str_t *uri,
     ngx_str_t *args, size_t max_size, ngx_uint_t background,
-    ngx_http_capif_ccf_done_pt done, void *data);
+    ngx_http_capif_ccf_done_pt done, void *data, ngx_http_request_t **psr);
 
 /*
  * nginx -t: refuses a uri that no location of the current server serves,

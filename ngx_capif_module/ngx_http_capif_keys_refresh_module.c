@@ -694,7 +694,7 @@ ngx_http_capif_keys_fetch(ngx_http_request_t *r,
 
         if (ngx_http_capif_ccf_get(r, &src->uri, &src->args, src->max_size,
                                    ctx == NULL, ngx_http_capif_keys_fetched,
-                                   fetch)
+                                   fetch, NULL)
             == NGX_OK)
         {
             return NGX_OK;

@@ -7,6 +7,7 @@
 
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_keys.h"
+#include "ngx_http_capif_invoker_status.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -227,6 +228,9 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     claims_conf.expected_type = lcf->token_type.len
                                 ? (const char *) lcf->token_type.data : NULL;
 
+    /* a call that waited for the CCF runs this again */
+    capif_token_free(&ctx->token);
+
     if (capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
                            scratch, &claims_conf, ngx_time(), &err)
         != 0)
@@ -277,6 +281,17 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         default:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    /* last, and only for a call that passed: ask the CCF */
+    rc = ngx_http_capif_invoker_status_check(r, ctx, &err);
+
+    if (rc == NGX_DECLINED) {
+        goto deny;
+    }
+
+    if (rc != NGX_OK) {
+        return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
     }
 
     ctx->allowed = 1;
