@@ -287,3 +287,39 @@ class CCF:
             %s
         }
 """ % (path, self.port, upstream_path, self.pki.proxy_ssl(), extra)
+
+
+def main():
+    """Runs the stand-in CCF alone (for scripts/bench): generates its PKI
+    in --dir, authorizes --invoker for --aef/--api, appends one line per
+    request to --log, and serves until killed."""
+    import argparse
+    p = argparse.ArgumentParser()
+    p.add_argument("--dir", required=True)
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--invoker", required=True)
+    p.add_argument("--aef", required=True)
+    p.add_argument("--api", required=True)
+    p.add_argument("--log", required=True)
+    a = p.parse_args()
+    ccf = CCF(Pki(a.dir))
+    ccf.set_invoker(a.invoker, [(a.aef, a.api)])
+    log = open(a.log, "a", buffering=1)
+
+    def record(rec, _orig=ccf._record):
+        _orig(rec)
+        log.write("%s %s\n" % (rec["method"], rec["raw_path"]))
+        with ccf.lock:
+            ccf.requests.clear()
+
+    ccf._record = record
+    ccf.port = a.port
+    ccf.up()
+    with open(os.path.join(a.dir, "ready"), "w") as f:
+        f.write("%d\n" % ccf.port)
+    while True:
+        time.sleep(3600)
+
+
+if __name__ == "__main__":
+    main()
