@@ -823,9 +823,13 @@ ngx_http_capif_keys_check(ngx_http_request_t *r, capif_keyset_t *ks,
             action = (ctx->polls < NGX_HTTP_CAPIF_KEYS_POLLS) ? WAIT : FAIL;
 
         } else if (now >= e->attempt_time + src->min_refetch
-                   || ctx->polls || e->lease_pid)
+                   || e->lease_pid)
         {
-            /* a lease left behind: that attempt never ended */
+            /*
+             * A lease left behind means that attempt never ended.  A call
+             * that waited for a fetch that failed does not try again: the
+             * CCF is not asked once per waiting call.
+             */
             ngx_http_capif_keys_take_lease(e, now);
             action = FETCH;
 

@@ -271,3 +271,37 @@ def test_key_request_config_refused(nginx_t, upstream, ccf):
             "subrequest_output_buffer_size 4k;"))
     assert rc != 0
     assert "subrequest_output_buffer_size" in out
+
+
+def test_concurrent_cold_calls_share_one_fetch(nginx, upstream, keys, ccf):
+    ccf.set_jwks([keys.rsa.jwk(kid="k1")])
+    ccf.delay = 0.5
+    gw = gateway(nginx, upstream, keys, ccf, workers=2)
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(
+        gw.get("/api/", keys.rsa.token(kid="k1")).status))
+        for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 16
+    assert ccf.key_fetches() == 1
+
+
+def test_ccf_down_waiters_do_not_each_fetch(nginx, upstream, keys, ccf):
+    ccf.set_jwks([keys.rsa.jwk(kid="k1")])
+    ccf.down()
+    gw = gateway(nginx, upstream, keys, ccf, workers=2)
+    statuses = []
+    threads = [threading.Thread(target=lambda: statuses.append(
+        gw.get("/api/", keys.rsa.token(kid="k1")).status))
+        for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [503] * 16
+    # one attempt (connection refused), not one per waiting call
+    log = gw.nginx.error_log()
+    assert log.count("fetching keys") == 1, log
