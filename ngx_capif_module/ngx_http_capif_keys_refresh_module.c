@@ -84,6 +84,9 @@ typedef struct {
     ngx_str_t             args;
     ngx_str_t             full;        /* uri?args: names the zone entry */
     ngx_str_t             cache;       /* NUL-terminated, or empty */
+#if (NGX_THREADS)
+    ngx_thread_pool_t    *thread_pool; /* writes the cache file */
+#endif
     time_t                min_refetch;
     time_t                max_stale;
     size_t                max_size;
@@ -948,32 +951,22 @@ ngx_http_capif_keys_unknown_kid(ngx_http_request_t *r, capif_keyset_t *ks)
 }
 
 
-static void
-ngx_http_capif_keys_persist(ngx_http_capif_keysrc_t *src, u_char *data,
-    size_t len, time_t ok, ngx_log_t *log)
+/*
+ * Writes <path>.tmp, fsyncs it and renames it over path.  Plain system
+ * calls only: it runs on a thread pool.  Returns 0 or the errno.
+ */
+static ngx_err_t
+ngx_http_capif_keys_write_cache(u_char *path, u_char *tmp, u_char *data,
+    size_t len, time_t ok)
 {
     u_char     *p, head[64];
     ngx_fd_t    fd;
-    ngx_str_t   tmp;
     ngx_err_t   err;
 
-    if (src->cache.len == 0) {
-        return;
-    }
-
-    tmp.len = src->cache.len + sizeof(".tmp");
-    tmp.data = ngx_alloc(tmp.len, log);
-    if (tmp.data == NULL) {
-        return;
-    }
-
-    ngx_sprintf(tmp.data, "%V.tmp%Z", &src->cache);
-
-    fd = ngx_open_file(tmp.data, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
+    fd = ngx_open_file(tmp, NGX_FILE_WRONLY, NGX_FILE_TRUNCATE, 0600);
 
     if (fd == NGX_INVALID_FILE) {
-        err = ngx_errno;
-        goto failed;
+        return ngx_errno;
     }
 
     p = ngx_sprintf(head, "capif-keys %T %uz\n", ok, len);
@@ -982,30 +975,153 @@ ngx_http_capif_keys_persist(ngx_http_capif_keysrc_t *src, u_char *data,
         || write(fd, data, len) != (ssize_t) len
         || fsync(fd) == -1)
     {
-        err = ngx_errno;
+        err = ngx_errno ? ngx_errno : NGX_ENOSPC;
         (void) ngx_close_file(fd);
-        (void) ngx_delete_file(tmp.data);
-        goto failed;
+        (void) ngx_delete_file(tmp);
+        return err;
     }
 
-    (void) ngx_close_file(fd);
-
-    if (ngx_rename_file(tmp.data, src->cache.data) == NGX_FILE_ERROR) {
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
         err = ngx_errno;
-        (void) ngx_delete_file(tmp.data);
-        goto failed;
+        (void) ngx_delete_file(tmp);
+        return err;
     }
 
-    ngx_free(tmp.data);
-    return;
+    if (ngx_rename_file(tmp, path) == NGX_FILE_ERROR) {
+        err = ngx_errno;
+        (void) ngx_delete_file(tmp);
+        return err;
+    }
 
-failed:
+    return 0;
+}
 
-    ngx_log_error(NGX_LOG_ERR, log, err,
-                  "capif_key_request \"%V\": cannot write the key cache "
-                  "\"%V\"; a restart while the CCF is down will have no "
-                  "keys", &src->full, &src->cache);
-    ngx_free(tmp.data);
+
+typedef struct {
+    u_char               *path;        /* NUL-terminated, heap */
+    u_char               *tmp;
+    u_char               *data;
+    size_t                len;
+    time_t                ok;
+    ngx_err_t             err;
+    ngx_str_t             full;        /* for the log line */
+    ngx_log_t            *log;
+} ngx_http_capif_keys_persist_t;
+
+
+static void
+ngx_http_capif_keys_persist_done(ngx_http_capif_keys_persist_t *pe)
+{
+    if (pe->err) {
+        ngx_log_error(NGX_LOG_ERR, pe->log, pe->err,
+                      "capif_key_request \"%V\": cannot write the key cache "
+                      "\"%s\"; a restart while the CCF is down will have no "
+                      "keys", &pe->full, pe->path);
+    }
+}
+
+
+#if (NGX_THREADS)
+
+static void
+ngx_http_capif_keys_persist_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_capif_keys_persist_t *pe = data;
+
+    pe->err = ngx_http_capif_keys_write_cache(pe->path, pe->tmp, pe->data,
+                                              pe->len, pe->ok);
+}
+
+
+static void
+ngx_http_capif_keys_persist_event(ngx_event_t *ev)
+{
+    ngx_thread_task_t  *task = ev->data;
+
+    ngx_http_capif_keys_persist_done(task->ctx);
+    ngx_free(task);
+}
+
+#endif
+
+
+/* the good answer, to cache= (on the thread pool when there is one) */
+static void
+ngx_http_capif_keys_persist(ngx_http_capif_keysrc_t *src, u_char *data,
+    size_t len, time_t ok, ngx_log_t *log)
+{
+    u_char                         *p;
+    size_t                          size;
+    ngx_http_capif_keys_persist_t  *pe;
+#if (NGX_THREADS)
+    ngx_thread_task_t              *task;
+#endif
+
+    if (src->cache.len == 0) {
+        return;
+    }
+
+    size = sizeof(ngx_http_capif_keys_persist_t)
+           + 2 * src->cache.len + sizeof(".tmp") + 1 + len + src->full.len;
+
+#if (NGX_THREADS)
+    size += sizeof(ngx_thread_task_t);
+
+    task = ngx_calloc(size, log);
+    if (task == NULL) {
+        return;
+    }
+
+    pe = (ngx_http_capif_keys_persist_t *) (task + 1);
+#else
+    pe = ngx_calloc(size, log);
+    if (pe == NULL) {
+        return;
+    }
+#endif
+
+    p = (u_char *) (pe + 1);
+
+    pe->path = p;
+    p = ngx_cpymem(p, src->cache.data, src->cache.len);
+    *p++ = '\0';
+
+    pe->tmp = p;
+    p = ngx_sprintf(p, "%V.tmp%Z", &src->cache);
+
+    pe->data = p;
+    p = ngx_cpymem(p, data, len);
+    pe->len = len;
+
+    pe->full.data = p;
+    pe->full.len = src->full.len;
+    ngx_memcpy(p, src->full.data, src->full.len);
+
+    pe->ok = ok;
+    pe->log = ngx_cycle->log;
+
+#if (NGX_THREADS)
+    if (src->thread_pool != NULL) {
+        task->ctx = pe;
+        task->handler = ngx_http_capif_keys_persist_thread;
+        task->event.handler = ngx_http_capif_keys_persist_event;
+        task->event.data = task;
+
+        if (ngx_thread_task_post(src->thread_pool, task) == NGX_OK) {
+            return;
+        }
+    }
+#endif
+
+    pe->err = ngx_http_capif_keys_write_cache(pe->path, pe->tmp, pe->data,
+                                              pe->len, pe->ok);
+    ngx_http_capif_keys_persist_done(pe);
+
+#if (NGX_THREADS)
+    ngx_free(task);
+#else
+    ngx_free(pe);
+#endif
 }
 
 
@@ -1016,7 +1132,8 @@ ngx_http_capif_keys_fetched(ngx_http_request_t *sr, void *data,
     ngx_http_capif_keys_fetch_t *fetch = data;
 
     time_t                            now;
-    ngx_uint_t                        ok;
+    ngx_uint_t                        ok, i;
+    capif_key_t                      *key;
     ngx_http_capif_keysrc_t          *src;
     ngx_http_capif_keys_entry_t      *e;
     ngx_http_capif_keys_main_conf_t  *kmcf;
@@ -1093,6 +1210,20 @@ ngx_http_capif_keys_fetched(ngx_http_request_t *sr, void *data,
     ngx_log_error(NGX_LOG_NOTICE, sr->connection->log, 0,
                   "capif_key_request \"%V\": keys fetched, %uz in use",
                   &src->full, src->ks->nkeys);
+
+    for (i = 0; i < src->ks->nkeys; i++) {
+        key = &src->ks->keys[i];
+
+        if (key->bundle_certs > 1 && key->source
+            && ngx_strcmp(key->source, src->full.data) == 0)
+        {
+            ngx_log_error(NGX_LOG_NOTICE, sr->connection->log, 0,
+                          "capif_key_request \"%V\": the answer is a "
+                          "bundle of %uz certificates; only the key of the "
+                          "first, the leaf, is used", &src->full,
+                          key->bundle_certs);
+        }
+    }
 
     ngx_http_capif_keys_persist(src, answer->body.data, answer->body.len,
                                 now, sr->connection->log);
@@ -1172,6 +1303,16 @@ ngx_http_capif_key_request(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     src->full = value[1];
     src->cache = cache;
+
+#if (NGX_THREADS)
+    /* nginx's "default" pool: the cache file's fsync never stalls calls */
+    if (cache.len) {
+        src->thread_pool = ngx_thread_pool_add(cf, NULL);
+        if (src->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+#endif
 
     q = ngx_strlchr(value[1].data, value[1].data + value[1].len, '?');
 

@@ -98,6 +98,8 @@ def test_leaf_of_a_bundle_is_used(nginx, upstream, keys, ccf):
     gw = gateway(nginx, upstream, keys, ccf)
     gw.allowed("/api/", keys.p256.token())
     gw.refused("/api/", keys.rsa_b.token(), 401, "ALG_NOT_CONFIGURED")
+    assert "bundle of 2 certificates; only the key of the first, the leaf" \
+        in gw.nginx.error_log()
 
 
 @pytest.mark.parametrize("workers", [2])
@@ -211,7 +213,7 @@ def test_keys_survive_reload_and_restart(nginx, upstream, keys, ccf,
     ccf.set_jwks([keys.rsa.jwk(kid="k1")])
     gw = gateway(nginx, upstream, keys, ccf, loc_extra=" cache=%s" % cache)
     gw.allowed("/api/", keys.rsa.token(kid="k1"))
-    assert cache.exists()
+    assert _wait(cache.exists)
     assert ccf.key_fetches() == 1
     ccf.down()
     gw.nginx.reload()
