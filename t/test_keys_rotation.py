@@ -18,7 +18,8 @@ def _ca_signed_bundle(keys, leaf, ca):
     from cryptography.x509.oid import NameOID
     now = datetime.datetime.utcnow()
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ccf-ca")])
-    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "capifcore")])
+    leaf_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME,
+                                              "capifcore")])
     leaf_cert = (x509.CertificateBuilder().subject_name(leaf_name)
                  .issuer_name(ca_name).public_key(leaf.public)
                  .serial_number(x509.random_serial_number())
@@ -58,9 +59,7 @@ def test_ccf_certificate_bundle_logged_alike(nginx, tmp_path, keys):
 def test_key_file_not_a_bundle_refused(nginx_t, upstream, keys):
     path = keys.write("key-then-cert.pem",
                       keys.rsa.pub_pem + keys.rsa.certificate().public_bytes(
-                          __import__("cryptography.hazmat.primitives."
-                                     "serialization", fromlist=["x"])
-                          .Encoding.PEM))
+                          capif.serialization.Encoding.PEM))
     rc, out = nginx_t(server=capif.location("/x/", [path],
                                             upstream_port=upstream.port))
     assert rc != 0
