@@ -588,7 +588,7 @@ ngx_http_capif_keys_sync(ngx_http_capif_keysrc_t *src, ngx_log_t *log)
 {
     u_char                           *buf, *oldbuf;
     size_t                            len, oldlen;
-    ngx_uint_t                        gen, oldgen;
+    ngx_uint_t                        gen;
     ngx_http_capif_keys_entry_t      *e;
     ngx_http_capif_keys_main_conf_t  *kmcf;
     char                              errbuf[512];
@@ -624,7 +624,6 @@ ngx_http_capif_keys_sync(ngx_http_capif_keysrc_t *src, ngx_log_t *log)
 
     oldbuf = src->fetched;
     oldlen = src->fetched_len;
-    oldgen = src->generation;
 
     src->fetched = buf;
     src->fetched_len = len;
@@ -636,11 +635,9 @@ ngx_http_capif_keys_sync(ngx_http_capif_keysrc_t *src, ngx_log_t *log)
                       "fit this worker's set, the last good set stays in "
                       "use: %s", &src->full, errbuf);
 
+        /* src->generation stays: not again until the next fetch */
         src->fetched = oldbuf;
         src->fetched_len = oldlen;
-
-        /* not again until the next fetch */
-        (void) oldgen;
         ngx_free(buf);
         return;
     }

@@ -237,3 +237,19 @@ def test_invoker_status_config_refused(nginx_t, upstream, keys, ccf):
         "capif_invoker_status /_ccf/trustedInvokers fail=maybe; "
         "capif_api_id a;") + status_location(ccf))
     assert rc != 0 and "fail=maybe" in out
+
+
+def test_post_call_waits_for_the_ccf_and_keeps_its_body(nginx, upstream,
+                                                         keys, ccf):
+    ccf.set_invoker(capif.INVOKER, [(capif.AEF_ID, API_ID)])
+    ccf.delay = 0.3
+    gw = gateway(nginx, upstream, keys, ccf)
+    body = '{"monitoringType": "LOCATION_REPORTING"}' * 50
+    r = gw.nginx.request("POST", "/api/subscriptions", [
+        ("Authorization", "Bearer " + tok(keys)),
+        ("Content-Type", "application/json")], body)
+    echo = capif.assert_allowed(r)
+    assert echo["method"] == "POST" and echo["body"] == body
+    [req] = ccf.requests_for("/capif-security/")
+    assert req["method"] == "GET"
+    assert "Content-Length" not in req["headers"]
