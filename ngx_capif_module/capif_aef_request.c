@@ -674,6 +674,7 @@ capif_aef_event(capif_aef_request_t *req, json_t *json)
     if (detail == NULL) {
         req->warn = "the CCF's API_INVOKER_AUTHORIZATION_REVOKED event "
                     "carried no eventDetail: nothing to act on";
+        req->unnamed = 1;
         return 0;
     }
 
@@ -696,6 +697,7 @@ capif_aef_event(capif_aef_request_t *req, json_t *json)
         req->warn = "the CCF's API_INVOKER_AUTHORIZATION_REVOKED event "
                     "lacked eventDetail.apiInvokerIds or apiIds: nothing "
                     "to act on";
+        req->unnamed = 1;
         return 0;
     }
 

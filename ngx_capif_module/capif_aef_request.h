@@ -58,6 +58,8 @@ typedef struct {
     int                       unknown_cause; /* a cause TS 29.222 lacks */
     const char               *warn;          /* log at warn, static */
     const char               *event;         /* the event, NUL-ended */
+    int                       unnamed;       /* a revocation that names
+                                                no invoker: ask the CCF */
 
     /* owned: released by capif_aef_request_free() */
     void                     *json;

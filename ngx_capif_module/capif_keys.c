@@ -571,7 +571,7 @@ static int
 capif_keys_load_pem(capif_keys_load_t *ld, const unsigned char *buf,
     size_t len)
 {
-    int                   nblocks;
+    int                   nblocks, ncerts;
     BIO                  *bio;
     X509                 *x509;
     size_t                llen, first_len;
@@ -586,6 +586,7 @@ capif_keys_load_pem(capif_keys_load_t *ld, const unsigned char *buf,
     first = NULL;
     first_len = 0;
     nblocks = 0;
+    ncerts = 0;
 
     for (p = capif_keys_find(buf, end, begin);
          p != NULL;
@@ -606,6 +607,10 @@ capif_keys_load_pem(capif_keys_load_t *ld, const unsigned char *buf,
                                    "the certificate", (int) llen, label);
         }
 
+        if (llen == 11 && memcmp(label, "CERTIFICATE", 11) == 0) {
+            ncerts++;
+        }
+
         if (nblocks++ == 0) {
             first = label;
             first_len = llen;
@@ -617,9 +622,17 @@ capif_keys_load_pem(capif_keys_load_t *ld, const unsigned char *buf,
                                "or certificate");
     }
 
-    if (nblocks > 1) {
+    /*
+     * The reference CCF stores its server certificate as the leaf and then
+     * its issuing CA: the leaf signs, the CA is not a signing key here.
+     */
+    if (nblocks > 1
+        && (ncerts != nblocks || first_len != 11
+            || memcmp(first, "CERTIFICATE", 11) != 0))
+    {
         return capif_keys_fail(ld, "holds %d PEM blocks; put exactly one "
-                               "public key or certificate in a file",
+                               "public key or certificate in a file, or "
+                               "a certificate bundle with the leaf first",
                                nblocks);
     }
 
@@ -673,6 +686,7 @@ capif_keys_load_pem(capif_keys_load_t *ld, const unsigned char *buf,
 
     ld->keys[0].pkey = pkey;
     ld->keys[0].alg = alg;
+    ld->keys[0].bundle_certs = (size_t) ncerts;
     ld->nkeys = 1;
 
     return capif_keys_set_kid(ld, &ld->keys[0], ld->kid,
@@ -1323,46 +1337,49 @@ capif_keys_append(capif_keys_load_t *ld, capif_keyset_t *ks)
 }
 
 
-int
-capif_keyset_load_file(capif_keyset_t *ks, const char *path,
-    const char *alg, const char *kid, char *errbuf, size_t errlen)
+static int
+capif_keys_load_init(capif_keys_load_t *ld, capif_keyset_t *ks,
+    const char *path, const char *alg, const char *kid, char *errbuf,
+    size_t errlen)
 {
-    int                 rc;
-    size_t              i, len;
-    unsigned char      *buf;
-    capif_keys_load_t   ld;
-
-    memset(&ld, 0, sizeof(capif_keys_load_t));
-    ld.path = path ? path : "(null)";
-    ld.errbuf = errbuf;
-    ld.errlen = errlen;
-    ld.kid = kid;
+    memset(ld, 0, sizeof(capif_keys_load_t));
+    ld->path = path ? path : "(null)";
+    ld->errbuf = errbuf;
+    ld->errlen = errlen;
+    ld->kid = kid;
 
     if (errbuf != NULL && errlen > 0) {
         errbuf[0] = '\0';
     }
 
     if (ks == NULL || path == NULL) {
-        return capif_keys_fail(&ld, "no key set or no file name");
+        return capif_keys_fail(ld, "no key set or no file name");
     }
 
     if (alg != NULL) {
-        ld.alg = capif_alg_from_name(alg, strlen(alg));
+        ld->alg = capif_alg_from_name(alg, strlen(alg));
 
-        if (ld.alg == CAPIF_ALG_UNKNOWN) {
-            return capif_keys_fail(&ld, "alg=\"%.32s\" is not one of RS256, "
+        if (ld->alg == CAPIF_ALG_UNKNOWN) {
+            return capif_keys_fail(ld, "alg=\"%.32s\" is not one of RS256, "
                                    "RS384, RS512, PS256, PS384, PS512, "
                                    "ES256, ES384, ES512, EdDSA", alg);
         }
     }
 
     if (kid != NULL && kid[0] == '\0') {
-        return capif_keys_fail(&ld, "kid= is empty");
+        return capif_keys_fail(ld, "kid= is empty");
     }
 
-    if (capif_keys_read(&ld, &buf, &len) != 0) {
-        return -1;
-    }
+    return 0;
+}
+
+
+static int
+capif_keys_load_bytes(capif_keys_load_t *ld, capif_keyset_t *ks,
+    const unsigned char *buf, size_t len)
+{
+    int     rc;
+    size_t  i;
 
     for (i = 0; i < len; i++) {
         if (buf[i] != ' ' && buf[i] != '\t' && buf[i] != '\r'
@@ -1372,32 +1389,86 @@ capif_keyset_load_file(capif_keyset_t *ks, const char *path,
         }
     }
 
-    if (i < len && buf[i] == '{') {
-        rc = capif_keys_load_jwks(&ld, buf, len);
+    if (i == len) {
+        rc = capif_keys_fail(ld, "holds no key");
+
+    } else if (buf[i] == '{') {
+        rc = capif_keys_load_jwks(ld, buf, len);
 
     } else {
-        rc = capif_keys_load_pem(&ld, buf, len);
-    }
-
-    free(buf);
-
-    if (rc == 0) {
-        rc = capif_keys_check_kids(&ld, ks);
+        rc = capif_keys_load_pem(ld, buf, len);
     }
 
     if (rc == 0) {
-        rc = capif_keys_append(&ld, ks);
+        rc = capif_keys_check_kids(ld, ks);
+    }
+
+    if (rc == 0) {
+        rc = capif_keys_append(ld, ks);
     }
 
     /* on failure nothing was added: drop what was built */
-    for (i = 0; i < ld.nkeys; i++) {
-        capif_keys_free_key(&ld.keys[i]);
+    for (i = 0; i < ld->nkeys; i++) {
+        capif_keys_free_key(&ld->keys[i]);
     }
 
-    free(ld.keys);
+    free(ld->keys);
+    ld->keys = NULL;
+    ld->nkeys = 0;
 
     /* a refused file must not leave errors for later OpenSSL calls */
     ERR_clear_error();
+
+    return rc;
+}
+
+
+int
+capif_keyset_load_buf(capif_keyset_t *ks, const char *name,
+    const unsigned char *buf, size_t len, const char *alg, const char *kid,
+    char *errbuf, size_t errlen)
+{
+    capif_keys_load_t  ld;
+
+    if (capif_keys_load_init(&ld, ks, name, alg, kid, errbuf, errlen) != 0)
+    {
+        return -1;
+    }
+
+    if (buf == NULL || len == 0) {
+        return capif_keys_fail(&ld, "holds no key");
+    }
+
+    if (len > CAPIF_KEYS_MAX_FILE) {
+        return capif_keys_fail(&ld, "%zu bytes are more than the %d bytes "
+                               "allowed for keys", len, CAPIF_KEYS_MAX_FILE);
+    }
+
+    return capif_keys_load_bytes(&ld, ks, buf, len);
+}
+
+
+int
+capif_keyset_load_file(capif_keyset_t *ks, const char *path,
+    const char *alg, const char *kid, char *errbuf, size_t errlen)
+{
+    int                 rc;
+    size_t              len;
+    unsigned char      *buf;
+    capif_keys_load_t   ld;
+
+    if (capif_keys_load_init(&ld, ks, path, alg, kid, errbuf, errlen) != 0)
+    {
+        return -1;
+    }
+
+    if (capif_keys_read(&ld, &buf, &len) != 0) {
+        return -1;
+    }
+
+    rc = capif_keys_load_bytes(&ld, ks, buf, len);
+
+    free(buf);
 
     return rc;
 }

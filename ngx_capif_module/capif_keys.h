@@ -33,6 +33,7 @@ typedef struct {
     unsigned char    *kid;      /* NULL when the key has no kid */
     size_t            kid_len;
     char             *source;   /* file name, for log lines */
+    size_t            bundle_certs; /* >1: the leaf of a PEM bundle */
 } capif_key_t;
 
 
@@ -48,13 +49,23 @@ capif_alg_t capif_alg_from_name(const char *name, size_t len);
 const char *capif_alg_name(capif_alg_t alg);
 
 /*
- * Adds the keys of one file: a PEM public key, a PEM X.509 certificate or a
- * JWKS (JSON).  alg and kid are the directive's "alg=" and "kid=" values or
- * NULL.  Returns 0, or -1 with a message in errbuf that says why: weak RSA,
- * a curve that does not fit the algorithm, an unreadable file...
+ * Adds the keys of one file: a PEM public key, a PEM X.509 certificate, a
+ * PEM bundle whose first certificate is the leaf, or a JWKS (JSON).  alg
+ * and kid are the directive's "alg=" and "kid=" values or NULL.  Returns
+ * 0, or -1 with a message in errbuf that says why: weak RSA, a curve that
+ * does not fit the algorithm, an unreadable file...
  */
 int capif_keyset_load_file(capif_keyset_t *ks, const char *path,
     const char *alg, const char *kid, char *errbuf, size_t errlen);
+
+/*
+ * The same from bytes in memory (a key file read by the caller, a CCF
+ * response): name stands for the file in messages and in key->source.
+ * A PEM bundle of certificates yields the key of its first, the leaf.
+ */
+int capif_keyset_load_buf(capif_keyset_t *ks, const char *name,
+    const unsigned char *buf, size_t len, const char *alg, const char *kid,
+    char *errbuf, size_t errlen);
 
 void capif_keyset_free(capif_keyset_t *ks);
 

@@ -18,6 +18,7 @@
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_revocation.h"
 #include "ngx_http_capif_metrics.h"
+#include "ngx_http_capif_invoker_status.h"
 #include "capif_aef_request.h"
 
 
@@ -401,6 +402,11 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
     if (ctx->req.warn) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "capif aef-security: %s", ctx->req.warn);
+    }
+
+    if (ctx->req.unnamed) {
+        /* capif_invoker_status asks the CCF again about every invoker */
+        ngx_http_capif_invoker_status_expire_all((ngx_cycle_t *) ngx_cycle);
     }
 
     if (ctx->req.nrecs == 0) {

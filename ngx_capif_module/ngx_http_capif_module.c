@@ -7,6 +7,8 @@
 
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_metrics.h"
+#include "ngx_http_capif_keys.h"
+#include "ngx_http_capif_invoker_status.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -149,9 +151,9 @@ ngx_module_t  ngx_http_capif_module = {
 static ngx_int_t
 ngx_http_capif_handler(ngx_http_request_t *r)
 {
-    int                         rc;
     u_char                     *scratch;
     uint64_t                    start;
+    ngx_int_t                   rc;
     ngx_str_t                   token;
     capif_error_t               err;
     ngx_pool_cleanup_t         *cln;
@@ -197,6 +199,17 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         goto deny;
     }
 
+    /* keys fetched from the CCF may have to arrive first */
+    rc = ngx_http_capif_keys_check(r, lcf->keys, &err);
+
+    if (rc == NGX_DECLINED) {
+        goto deny;
+    }
+
+    if (rc != NGX_OK) {
+        return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
+    }
+
     scratch = ngx_pnalloc(r->pool, capif_jws_scratch_size(
                               ngx_min(token.len, CAPIF_TOKEN_MAX_LEN)));
     if (scratch == NULL) {
@@ -218,6 +231,9 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     claims_conf.expected_type = lcf->token_type.len
                                 ? (const char *) lcf->token_type.data : NULL;
 
+    /* a call that waited for the CCF runs this again */
+    capif_token_free(&ctx->token);
+
     start = ngx_http_capif_metrics_clock();
 
     rc = capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
@@ -226,6 +242,13 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     ngx_http_capif_metrics_verify(ctx->token.jws.alg, start);
 
     if (rc != 0) {
+        /* the CCF may have rotated: refetch its keys, then try again */
+        if (ngx_strcmp(err.cause, "KID_UNKNOWN") == 0
+            && ngx_http_capif_keys_unknown_kid(r, lcf->keys) == NGX_AGAIN)
+        {
+            return NGX_AGAIN;
+        }
+
         goto deny;
     }
 
@@ -276,6 +299,17 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         default:
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    /* last, and only for a call that passed: ask the CCF */
+    rc = ngx_http_capif_invoker_status_check(r, ctx, &err);
+
+    if (rc == NGX_DECLINED) {
+        goto deny;
+    }
+
+    if (rc != NGX_OK) {
+        return rc == NGX_ERROR ? NGX_HTTP_INTERNAL_SERVER_ERROR : rc;
     }
 
     ctx->allowed = 1;
@@ -479,6 +513,7 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     char                *alg, *kid;
     char                 errbuf[512];
+    size_t               n;
     ngx_str_t           *value, path;
     ngx_uint_t           i;
     ngx_pool_cleanup_t  *cln;
@@ -528,6 +563,8 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         cln->data = lcf->keys;
     }
 
+    n = lcf->keys->nkeys;
+
     if (capif_keyset_load_file(lcf->keys, (char *) path.data, alg, kid,
                                errbuf, sizeof(errbuf))
         != 0)
@@ -537,7 +574,15 @@ ngx_http_capif_key_file(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
-    return NGX_CONF_OK;
+    if (n < lcf->keys->nkeys && lcf->keys->keys[n].bundle_certs > 1) {
+        ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                           "capif_key_file: \"%V\" is a bundle of %uz "
+                           "certificates; only the key of the first, the "
+                           "leaf, is used", &path,
+                           lcf->keys->keys[n].bundle_certs);
+    }
+
+    return ngx_http_capif_keys_file_added(cf, lcf->keys, &path, alg, kid);
 }
 
 

@@ -8,6 +8,7 @@
  */
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
@@ -1386,7 +1387,7 @@ ngx_http_capif_rev_ccf_cert(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     int         len;
     BIO        *bio;
-    X509       *x509;
+    X509       *x509, *ca;
     u_char     *p;
     ngx_str_t  *value, path;
 
@@ -1410,7 +1411,22 @@ ngx_http_capif_rev_ccf_cert(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     }
 
     x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+    /* a leaf-plus-CA bundle: the leaf is the CCF, as capif_key_file does */
+    if (x509 != NULL) {
+        ca = PEM_read_bio_X509(bio, NULL, NULL, NULL);
+
+        if (ca != NULL) {
+            ngx_conf_log_error(NGX_LOG_NOTICE, cf, 0,
+                               "capif_ccf_certificate: \"%V\" is a bundle; "
+                               "only the first certificate, the leaf, is "
+                               "used", &path);
+            X509_free(ca);
+        }
+    }
+
     BIO_free(bio);
+    ERR_clear_error();
 
     if (x509 == NULL) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -646,7 +646,7 @@ static void
 test_pem_kinds(EVP_PKEY *rsa)
 {
     BIO                *bio;
-    char               *path;
+    char               *path, *cert_path;
     X509               *x509;
     size_t              siglen;
     EVP_PKEY           *ec;
@@ -686,6 +686,7 @@ test_pem_kinds(EVP_PKEY *rsa)
     }
 
     path = write_bio(bio);
+    cert_path = path;
     CHECK(load(&ks, path, NULL, "ccf", err, sizeof(err)) == 0);
     CHECK(ks.nkeys == 1);
 
@@ -709,9 +710,81 @@ test_pem_kinds(EVP_PKEY *rsa)
         abort();
     }
 
+    /* leaf then CA, as the reference CCF stores server.crt: the leaf */
     path = write_bio(bio);
-    CHECK(load(&ks, path, NULL, NULL, err, sizeof(err)) == -1);
-    CHECK(strstr(err, "holds 2 PEM blocks") != NULL);
+    capif_keyset_free(&ks);
+    CHECK(load(&ks, path, NULL, NULL, err, sizeof(err)) == 0);
+    CHECK(ks.nkeys == 1);
+
+    if (ks.nkeys == 1) {
+        CHECK(ks.keys[0].bundle_certs == 2);
+        CHECK(ks.keys[0].alg == CAPIF_ALG_ES256);
+        siglen = sign(ec, CAPIF_ALG_ES256, 0, msg, MSG_LEN, sig);
+        CHECK(capif_key_verify(&ks.keys[0], msg, MSG_LEN, sig, siglen) == 1);
+    }
+
+    capif_keyset_free(&ks);
+
+    /* the same from memory, with the CA's key not used */
+    bio = BIO_new(BIO_s_mem());
+    if (bio == NULL || PEM_write_bio_X509(bio, x509) != 1
+        || PEM_write_bio_PUBKEY(bio, rsa) != 1)
+    {
+        abort();
+    }
+
+    {
+        char  *data;
+        long   len;
+
+        len = BIO_get_mem_data(bio, &data);
+
+        /* a certificate then a bare key is no bundle */
+        CHECK(capif_keyset_load_buf(&ks, "mem", (unsigned char *) data,
+                                    (size_t) len, NULL, NULL, err,
+                                    sizeof(err)) == -1);
+        CHECK(strstr(err, "holds 2 PEM blocks") != NULL);
+        CHECK(strstr(err, "\"mem\"") != NULL);
+        BIO_free(bio);
+
+        bio = BIO_new(BIO_s_mem());
+        if (bio == NULL || PEM_write_bio_PUBKEY(bio, rsa) != 1
+            || PEM_write_bio_X509(bio, x509) != 1)
+        {
+            abort();
+        }
+
+        /* a key first is no bundle either */
+        len = BIO_get_mem_data(bio, &data);
+        CHECK(capif_keyset_load_buf(&ks, "mem", (unsigned char *) data,
+                                    (size_t) len, NULL, NULL, err,
+                                    sizeof(err)) == -1);
+        CHECK(strstr(err, "holds 2 PEM blocks") != NULL);
+        BIO_free(bio);
+
+        bio = BIO_new(BIO_s_mem());
+        if (bio == NULL || PEM_write_bio_X509(bio, x509) != 1) {
+            abort();
+        }
+
+        len = BIO_get_mem_data(bio, &data);
+        CHECK(capif_keyset_load_buf(&ks, "mem", (unsigned char *) data,
+                                    (size_t) len, NULL, "k1", err,
+                                    sizeof(err)) == 0);
+        CHECK(ks.nkeys == 1 && ks.keys[0].bundle_certs == 1);
+        CHECK(ks.nkeys == 1 && strcmp(ks.keys[0].source, "mem") == 0);
+        CHECK(capif_keyset_load_buf(&ks, "mem", (unsigned char *) "  \n",
+                                    3, NULL, NULL, err, sizeof(err)) == -1);
+        CHECK(strstr(err, "holds no key") != NULL);
+        CHECK(capif_keyset_load_buf(&ks, "mem", NULL, 0, NULL, NULL, err,
+                                    sizeof(err)) == -1);
+        CHECK(ks.nkeys == 1);
+        BIO_free(bio);
+    }
+
+    /* what follows expects the one certificate's key */
+    capif_keyset_free(&ks);
+    CHECK(load(&ks, cert_path, NULL, "ccf", err, sizeof(err)) == 0);
 
     X509_NAME_free(name);
     X509_free(x509);
