@@ -6,6 +6,7 @@
  */
 
 #include "ngx_http_capif.h"
+#include "ngx_http_capif_token_cache.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -214,8 +215,9 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     claims_conf.expected_type = lcf->token_type.len
                                 ? (const char *) lcf->token_type.data : NULL;
 
-    if (capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
-                           scratch, &claims_conf, ngx_time(), &err)
+    /* a token this worker verified before skips parse and signature */
+    if (ngx_http_capif_token_cache_verify(r, &ctx->token, lcf->keys, &token,
+                                          scratch, &claims_conf, &err)
         != 0)
     {
         goto deny;
