@@ -1413,6 +1413,32 @@ capif_keyset_load_file(capif_keyset_t *ks, const char *path,
 }
 
 
+static const EVP_MD *
+capif_keys_md(capif_alg_t alg)
+{
+    switch (alg) {
+
+    case CAPIF_ALG_RS256:
+    case CAPIF_ALG_PS256:
+    case CAPIF_ALG_ES256:
+        return EVP_sha256();
+
+    case CAPIF_ALG_RS384:
+    case CAPIF_ALG_PS384:
+    case CAPIF_ALG_ES384:
+        return EVP_sha384();
+
+    case CAPIF_ALG_RS512:
+    case CAPIF_ALG_PS512:
+    case CAPIF_ALG_ES512:
+        return EVP_sha512();
+
+    default:
+        return NULL;
+    }
+}
+
+
 /*
  * Verification.  OpenSSL 3 fetches algorithms from its providers, under
  * locks, whenever a context is made from names or legacy EVP_MD objects.
@@ -1429,32 +1455,6 @@ struct capif_key_vfy_s {
     size_t                     siglen;  /* the one length accepted */
     unsigned char              fp[CAPIF_KEY_FP_LEN];
 };
-
-
-static const char *
-capif_keys_md_name(capif_alg_t alg)
-{
-    switch (alg) {
-
-    case CAPIF_ALG_RS256:
-    case CAPIF_ALG_PS256:
-    case CAPIF_ALG_ES256:
-        return "SHA256";
-
-    case CAPIF_ALG_RS384:
-    case CAPIF_ALG_PS384:
-    case CAPIF_ALG_ES384:
-        return "SHA384";
-
-    case CAPIF_ALG_RS512:
-    case CAPIF_ALG_PS512:
-    case CAPIF_ALG_ES512:
-        return "SHA512";
-
-    default:
-        return NULL;
-    }
-}
 
 
 static void
@@ -1477,7 +1477,9 @@ capif_keys_vfy_pctx(capif_key_vfy_t *vfy, const capif_key_t *key)
 {
     int  pss;
 
-    vfy->md = EVP_MD_fetch(NULL, capif_keys_md_name(key->alg), NULL);
+    /* an explicit fetch: the legacy EVP_sha256() is fetched per use */
+    vfy->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(capif_keys_md(key->alg)),
+                           NULL);
     if (vfy->md == NULL) {
         return -1;
     }
