@@ -158,6 +158,107 @@ test_lru(void)
 }
 
 
+/*
+ * Random puts, gets and removes against a reference LRU kept as an array
+ * (most recent first), with expiry: both must agree on every get.
+ */
+static void
+test_lru_model(void)
+{
+    int                   i, j, k, op, n, found, model[4], nmodel;
+    long long             exp[64], now;
+    unsigned int          seed;
+    capif_token_cache_t  *tc;
+
+    tc = capif_token_cache_create(4);
+    if (tc == NULL) {
+        abort();
+    }
+
+    seed = 12345;
+    nmodel = 0;
+    now = 100;
+
+#define RAND()  (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
+
+    for (i = 0; i < 20000; i++) {
+        op = RAND() % 10;
+        n = RAND() % 12;
+
+        if (op == 0) {
+            now++;
+        }
+
+        /* drop what expired from the model, as a get would */
+        for (j = 0; j < nmodel; j++) {
+            if (model[j] == n && exp[n] <= now) {
+                memmove(&model[j], &model[j + 1],
+                        (nmodel - j - 1) * sizeof(int));
+                nmodel--;
+                break;
+            }
+        }
+
+        if (op <= 3) {
+            exp[n] = now + 1 + RAND() % 5;
+            CHECK(put(tc, n, exp[n]) == 0);
+
+            for (j = 0; j < nmodel && model[j] != n; j++) { /* void */ }
+
+            if (j == nmodel) {
+                if (nmodel == 4) {
+                    nmodel--;
+                }
+
+                j = nmodel++;
+            }
+
+            memmove(&model[1], &model[0], j * sizeof(int));
+            model[0] = n;
+
+        } else if (op <= 8) {
+            found = has(tc, n, now);
+
+            for (j = 0; j < nmodel && model[j] != n; j++) { /* void */ }
+
+            if (found != (j < nmodel)) {
+                CHECK(found == (j < nmodel));
+                break;
+            }
+
+            if (found) {
+                k = model[j];
+                memmove(&model[1], &model[0], j * sizeof(int));
+                model[0] = k;
+            }
+
+        } else {
+            unsigned char  d[CAPIF_TC_DIGEST_LEN];
+
+            digest_of(n, d);
+            capif_token_cache_remove(tc, d);
+
+            for (j = 0; j < nmodel; j++) {
+                if (model[j] == n) {
+                    memmove(&model[j], &model[j + 1],
+                            (nmodel - j - 1) * sizeof(int));
+                    nmodel--;
+                    break;
+                }
+            }
+        }
+
+        /* the cache may still hold expired entries the model dropped */
+        CHECK(capif_token_cache_count(tc) >= (size_t) nmodel
+              && capif_token_cache_count(tc) <= 4);
+    }
+
+#undef RAND
+
+    capif_token_cache_destroy(tc);
+}
+
+
 /* ---------------------------------------------------------------- tokens */
 
 static char *
@@ -409,6 +510,7 @@ main(void)
     memset(fp_a, 0xa5, sizeof(fp_a));
 
     test_lru();
+    test_lru_model();
     test_verify_cached();
 
     return UNIT_DONE();
