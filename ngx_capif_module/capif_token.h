@@ -19,7 +19,7 @@
 typedef struct {
     capif_jws_t           jws;
     capif_claims_t        claims;
-    const capif_key_t    *key;             /* verified it; in the key set */
+    const capif_key_t    *key;             /* verified it; until ks changes */
     unsigned              cached:1;        /* from the cache: no signature
                                               check, header fields unset */
 } capif_token_t;
