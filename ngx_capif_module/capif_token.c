@@ -206,7 +206,8 @@ capif_token_verify_cached(capif_token_t *tok, capif_token_cache_t *tc,
     /* until exp with this caller's leeway, and never long */
     expires = (long long) now + CAPIF_TC_MAX_TTL;
 
-    if (tok->claims.exp + conf->leeway < expires) {
+    /* exp may be as large as LLONG_MAX: compare without adding to it */
+    if (tok->claims.exp < expires - conf->leeway) {
         expires = tok->claims.exp + conf->leeway;
     }
 

@@ -373,6 +373,36 @@ verify(capif_token_cache_t *tc, const capif_keyset_t *ks, const char *t,
 }
 
 
+/* verify() without the checks on the claims' values */
+static int
+verify_any(capif_token_cache_t *tc, const capif_keyset_t *ks,
+    const char *t, const capif_claims_conf_t *conf, time_t now, int *cached)
+{
+    int             rc;
+    size_t          len;
+    unsigned char  *scratch;
+    capif_token_t   tok;
+
+    len = strlen(t);
+    scratch = malloc(capif_jws_scratch_size(len));
+    if (scratch == NULL) {
+        abort();
+    }
+
+    rc = capif_token_verify_cached(&tok, tc, ks, (const unsigned char *) t,
+                                   len, scratch, conf, now, &err);
+    *cached = (rc == 0) ? tok.cached : 0;
+
+    if (rc == 0) {
+        capif_token_free(&tok);
+    }
+
+    free(scratch);
+
+    return rc;
+}
+
+
 static void
 test_verify_cached(void)
 {
@@ -483,6 +513,21 @@ test_verify_cached(void)
     conf.leeway = 0;
     CHECK(verify(tc, &ks_a, t, &conf, 2010, &hit) == -1);
     CHECK(strcmp(err.cause, "TOKEN_EXPIRED") == 0);
+
+    /* the largest exp there is: the entry still ends 300 s on */
+    {
+        char  *tmax;
+
+        tmax = mint(ka, "{\"alg\":\"RS256\"}",
+                    "{\"iss\":\"INV-1\",\"scope\":\"3gpp#aef:api\","
+                    "\"exp\":9223372036854775807}");
+        conf.leeway = 30;
+        CHECK(verify_any(tc, &ks_a, tmax, &conf, 3000, &hit) == 0 && !hit);
+        CHECK(verify_any(tc, &ks_a, tmax, &conf, 3299, &hit) == 0 && hit);
+        CHECK(verify_any(tc, &ks_a, tmax, &conf, 3300, &hit) == 0 && !hit);
+        conf.leeway = 0;
+        free(tmax);
+    }
 
     /* no cache at all */
     CHECK(verify(NULL, &ks_a, t, &conf, 1000, &hit) == 0 && !hit);
