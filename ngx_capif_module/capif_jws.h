@@ -30,7 +30,9 @@ typedef struct {
     size_t                signature_len;
     unsigned char        *payload_raw;     /* decoded, in scratch */
     size_t                payload_raw_len;
-    json_t               *header;          /* owned: capif_jws_free() */
+    json_t               *header;          /* owned: capif_jws_free();
+                                              NULL for the common
+                                              {"alg","typ":"JWT"} */
     json_t               *payload;         /* owned, set by parse_payload */
     capif_alg_t           alg;
     const unsigned char  *kid;             /* in header, NULL if absent */

@@ -200,9 +200,13 @@ capif_keys_ossl_reason(char *buf, size_t len)
 }
 
 
+static void capif_keys_vfy_free(capif_key_vfy_t *vfy);
+
+
 static void
 capif_keys_free_key(capif_key_t *key)
 {
+    capif_keys_vfy_free(key->vfy);
     EVP_PKEY_free(key->pkey);
     free(key->kid);
     free(key->source);
@@ -1303,6 +1307,12 @@ capif_keys_append(capif_keys_load_t *ld, capif_keyset_t *ks)
         if (ld->keys[i].source == NULL) {
             return capif_keys_fail(ld, "out of memory");
         }
+
+        /* fetch and set up everything verification needs, once */
+        if (capif_key_prepare(&ld->keys[i]) != 0) {
+            return capif_keys_fail(ld, "OpenSSL cannot set up "
+                                   "verification with this key");
+        }
     }
 
     if (ks->nkeys + ld->nkeys > ks->nalloc) {
@@ -1500,63 +1510,233 @@ capif_keys_md(capif_alg_t alg)
 }
 
 
-static int
-capif_keys_verify_rsa(const capif_key_t *key, const unsigned char *data,
-    size_t len, const unsigned char *sig, size_t siglen)
+/*
+ * Verification.  OpenSSL 3 fetches algorithms from its providers, under
+ * locks, whenever a context is made from names or legacy EVP_MD objects.
+ * All of that happens once per key in capif_key_prepare(); a verification
+ * then hashes with the fetched digest and verifies with a copy of the
+ * prepared context: no fetch, no provider lookup on the request path.
+ */
+
+struct capif_key_vfy_s {
+    EVP_MD                    *md;      /* fetched; NULL for EdDSA */
+    EVP_PKEY_CTX              *pctx;    /* verify_init, padding, md set */
+    EVP_MD_CTX                *mctx;    /* EdDSA: DigestVerifyInit done */
+    const capif_keys_curve_t  *curve;   /* ECDSA */
+    size_t                     siglen;  /* the one length accepted */
+    unsigned char              fp[CAPIF_KEY_FP_LEN];
+};
+
+
+static void
+capif_keys_vfy_free(capif_key_vfy_t *vfy)
 {
-    int            rc, size, pss;
-    EVP_MD_CTX    *mctx;
-    const EVP_MD  *md;
-    EVP_PKEY_CTX  *pctx;
+    if (vfy == NULL) {
+        return;
+    }
 
-    if (!EVP_PKEY_is_a(key->pkey, "RSA")) {
+    EVP_PKEY_CTX_free(vfy->pctx);
+    EVP_MD_CTX_free(vfy->mctx);
+    EVP_MD_free(vfy->md);
+    free(vfy);
+}
+
+
+/* RSA and ECDSA: a verify context with the digest and padding set */
+static int
+capif_keys_vfy_pctx(capif_key_vfy_t *vfy, const capif_key_t *key)
+{
+    int  pss;
+
+    /* an explicit fetch: the legacy EVP_sha256() is fetched per use */
+    vfy->md = EVP_MD_fetch(NULL, EVP_MD_get0_name(capif_keys_md(key->alg)),
+                           NULL);
+    if (vfy->md == NULL) {
+        return -1;
+    }
+
+    vfy->pctx = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
+
+    if (vfy->pctx == NULL
+        || EVP_PKEY_verify_init(vfy->pctx) != 1
+        || EVP_PKEY_CTX_set_signature_md(vfy->pctx, vfy->md) <= 0)
+    {
+        return -1;
+    }
+
+    if (!capif_keys_is_rsa_alg(key->alg)) {
         return 0;
     }
 
-    size = EVP_PKEY_get_size(key->pkey);
-
-    if (size <= 0 || siglen != (size_t) size) {
-        return 0;
-    }
-
-    md = capif_keys_md(key->alg);
     pss = (key->alg >= CAPIF_ALG_PS256 && key->alg <= CAPIF_ALG_PS512);
 
-    mctx = EVP_MD_CTX_new();
-    if (mctx == NULL) {
+    if (!pss) {
+        return EVP_PKEY_CTX_set_rsa_padding(vfy->pctx, RSA_PKCS1_PADDING)
+               > 0 ? 0 : -1;
+    }
+
+    /* RFC 7518 3.5: MGF1 with the same hash, salt as long as it */
+    if (EVP_PKEY_CTX_set_rsa_padding(vfy->pctx, RSA_PKCS1_PSS_PADDING) <= 0
+        || EVP_PKEY_CTX_set_rsa_pss_saltlen(vfy->pctx, RSA_PSS_SALTLEN_DIGEST)
+           <= 0
+        || EVP_PKEY_CTX_set_rsa_mgf1_md(vfy->pctx, vfy->md) <= 0)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static capif_key_vfy_t *
+capif_keys_vfy_new(const capif_key_t *key)
+{
+    int               size, derlen, rc;
+    unsigned char    *der;
+    capif_key_vfy_t  *vfy;
+
+    if (key->pkey == NULL) {
+        return NULL;
+    }
+
+    vfy = calloc(1, sizeof(capif_key_vfy_t));
+    if (vfy == NULL) {
+        return NULL;
+    }
+
+    /* the key's identity: SHA-256 of its SubjectPublicKeyInfo */
+    der = NULL;
+    derlen = i2d_PUBKEY(key->pkey, &der);
+
+    rc = (derlen > 0
+          && EVP_Digest(der, (size_t) derlen, vfy->fp, NULL, EVP_sha256(),
+                        NULL) == 1) ? 0 : -1;
+
+    OPENSSL_free(der);
+
+    if (rc != 0) {
+        goto failed;
+    }
+
+    switch (key->alg) {
+
+    case CAPIF_ALG_RS256:
+    case CAPIF_ALG_RS384:
+    case CAPIF_ALG_RS512:
+    case CAPIF_ALG_PS256:
+    case CAPIF_ALG_PS384:
+    case CAPIF_ALG_PS512:
+        size = EVP_PKEY_get_size(key->pkey);
+
+        if (!EVP_PKEY_is_a(key->pkey, "RSA") || size <= 0
+            || capif_keys_vfy_pctx(vfy, key) != 0)
+        {
+            goto failed;
+        }
+
+        vfy->siglen = (size_t) size;
+        break;
+
+    case CAPIF_ALG_ES256:
+    case CAPIF_ALG_ES384:
+    case CAPIF_ALG_ES512:
+        vfy->curve = capif_keys_curve_by_alg(key->alg);
+
+        if (vfy->curve == NULL
+            || !EVP_PKEY_is_a(key->pkey, "EC")
+            || EVP_PKEY_get_bits(key->pkey)
+               != (vfy->curve->len == 66 ? 521 : (int) vfy->curve->len * 8)
+            || capif_keys_vfy_pctx(vfy, key) != 0)
+        {
+            goto failed;
+        }
+
+        /* JWS ECDSA signatures are raw R || S, never DER (RFC 7518 3.4) */
+        vfy->siglen = 2 * vfy->curve->len;
+        break;
+
+    case CAPIF_ALG_EDDSA:
+        if (!EVP_PKEY_is_a(key->pkey, "ED25519")) {
+            goto failed;
+        }
+
+        /* Ed25519 hashes internally: no digest, one-shot only */
+        vfy->mctx = EVP_MD_CTX_new();
+
+        if (vfy->mctx == NULL
+            || EVP_DigestVerifyInit_ex(vfy->mctx, NULL, NULL, NULL, NULL,
+                                       key->pkey, NULL) != 1)
+        {
+            goto failed;
+        }
+
+        vfy->siglen = 64;
+        break;
+
+    default:
+        goto failed;
+    }
+
+    return vfy;
+
+failed:
+
+    capif_keys_vfy_free(vfy);
+    ERR_clear_error();
+
+    return NULL;
+}
+
+
+int
+capif_key_prepare(capif_key_t *key)
+{
+    if (key->vfy != NULL) {
         return 0;
     }
 
-    rc = 0;
-    pctx = NULL;
+    key->vfy = capif_keys_vfy_new(key);
 
-    if (EVP_DigestVerifyInit(mctx, &pctx, md, NULL, key->pkey) != 1) {
-        goto done;
-    }
+    return key->vfy != NULL ? 0 : -1;
+}
 
-    if (!pss) {
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) <= 0) {
-            goto done;
-        }
 
-    } else {
-        /* RFC 7518 3.5: MGF1 with the same hash, salt as long as it */
-        if (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) <= 0
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST)
-               <= 0
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, md) <= 0)
+const unsigned char *
+capif_key_fingerprint(const capif_key_t *key)
+{
+    return key->vfy != NULL ? key->vfy->fp : NULL;
+}
+
+
+const capif_key_t *
+capif_keyset_find_fingerprint(const capif_keyset_t *ks,
+    const unsigned char *fp, capif_alg_t alg, const unsigned char *kid,
+    size_t kid_len)
+{
+    size_t              i;
+    const capif_key_t  *key;
+
+    for (i = 0; i < ks->nkeys; i++) {
+        key = &ks->keys[i];
+
+        if (key->vfy == NULL || key->alg != alg
+            || memcmp(key->vfy->fp, fp, CAPIF_KEY_FP_LEN) != 0)
         {
-            goto done;
+            continue;
         }
+
+        /* a kid names its key: it must still be this key's */
+        if (kid != NULL
+            && (key->kid == NULL || key->kid_len != kid_len
+                || memcmp(key->kid, kid, kid_len) != 0))
+        {
+            continue;
+        }
+
+        return key;
     }
 
-    rc = (EVP_DigestVerify(mctx, sig, siglen, data, len) == 1);
-
-done:
-
-    EVP_MD_CTX_free(mctx);
-
-    return rc;
+    return NULL;
 }
 
 
@@ -1578,101 +1758,151 @@ capif_keys_scalar_ok(const unsigned char *v, const unsigned char *order,
 }
 
 
-static int
-capif_keys_verify_ec(const capif_key_t *key, const unsigned char *data,
-    size_t len, const unsigned char *sig, size_t siglen)
+/* a DER INTEGER of a positive big-endian value; v is not all zero */
+static size_t
+capif_keys_der_int(unsigned char *out, const unsigned char *v, size_t len)
 {
-    int                        rc, derlen;
-    BIGNUM                    *r, *s;
-    ECDSA_SIG                 *esig;
-    EVP_MD_CTX                *mctx;
-    unsigned char             *der;
-    const capif_keys_curve_t  *curve;
+    size_t  n, pad;
 
-    curve = capif_keys_curve_by_alg(key->alg);
+    while (len > 1 && v[0] == 0) {
+        v++;
+        len--;
+    }
 
-    /* JWS ECDSA signatures are raw R || S, never DER (RFC 7518 3.4) */
-    if (curve == NULL || siglen != 2 * curve->len) {
+    pad = (v[0] & 0x80) ? 1 : 0;
+    n = 0;
+
+    out[n++] = 0x02;
+    out[n++] = (unsigned char) (len + pad);
+
+    if (pad) {
+        out[n++] = 0;
+    }
+
+    memcpy(out + n, v, len);
+
+    return n + len;
+}
+
+
+/*
+ * ECDSA-Sig-Value (RFC 3279) from R || S, by hand: no BIGNUM allocations.
+ * Each INTEGER takes at most 2 + 67 bytes (P-521), so the SEQUENCE needs
+ * the long length form above 127 bytes.  out holds CAPIF_KEYS_DER_MAX.
+ */
+#define CAPIF_KEYS_DER_MAX  (3 + 2 * (3 + 66))
+
+static size_t
+capif_keys_ecdsa_der(unsigned char *out, const unsigned char *sig,
+    size_t half)
+{
+    size_t         n, hdr;
+    unsigned char  body[2 * (3 + 66)];
+
+    n = capif_keys_der_int(body, sig, half);
+    n += capif_keys_der_int(body + n, sig + half, half);
+
+    out[0] = 0x30;
+
+    if (n < 128) {
+        out[1] = (unsigned char) n;
+        hdr = 2;
+
+    } else {
+        out[1] = 0x81;
+        out[2] = (unsigned char) n;
+        hdr = 3;
+    }
+
+    memcpy(out + hdr, body, n);
+
+    return hdr + n;
+}
+
+
+/* hash with the fetched digest, verify with a copy of the prepared ctx */
+static int
+capif_keys_verify_digest(const capif_key_vfy_t *vfy,
+    const unsigned char *data, size_t len, const unsigned char *sig,
+    size_t siglen)
+{
+    int            rc;
+    unsigned int   dlen;
+    EVP_PKEY_CTX  *pctx;
+    unsigned char  digest[EVP_MAX_MD_SIZE];
+
+    if (EVP_Digest(data, len, digest, &dlen, vfy->md, NULL) != 1) {
         return 0;
     }
 
-    if (!EVP_PKEY_is_a(key->pkey, "EC")
-        || EVP_PKEY_get_bits(key->pkey) != (curve->len == 66 ? 521
-                                            : (int) curve->len * 8))
-    {
+    /* a copy keeps the prepared context untouched: about 0.2 us */
+    pctx = EVP_PKEY_CTX_dup(vfy->pctx);
+    if (pctx == NULL) {
         return 0;
     }
 
-    if (!capif_keys_scalar_ok(sig, curve->order, curve->len)
-        || !capif_keys_scalar_ok(sig + curve->len, curve->order, curve->len))
-    {
-        return 0;
-    }
+    rc = EVP_PKEY_verify(pctx, sig, siglen, digest, dlen);
 
-    esig = ECDSA_SIG_new();
-    r = BN_bin2bn(sig, (int) curve->len, NULL);
-    s = BN_bin2bn(sig + curve->len, (int) curve->len, NULL);
+    EVP_PKEY_CTX_free(pctx);
 
-    if (esig == NULL || r == NULL || s == NULL
-        || ECDSA_SIG_set0(esig, r, s) != 1)
-    {
-        ECDSA_SIG_free(esig);
-        BN_free(r);
-        BN_free(s);
-        return 0;
-    }
-
-    /* esig owns r and s now */
-    der = NULL;
-    derlen = i2d_ECDSA_SIG(esig, &der);
-    ECDSA_SIG_free(esig);
-
-    if (derlen <= 0) {
-        return 0;
-    }
-
-    rc = 0;
-
-    mctx = EVP_MD_CTX_new();
-
-    if (mctx != NULL
-        && EVP_DigestVerifyInit(mctx, NULL, capif_keys_md(key->alg), NULL,
-                                key->pkey) == 1
-        && EVP_DigestVerify(mctx, der, derlen, data, len) == 1)
-    {
-        rc = 1;
-    }
-
-    EVP_MD_CTX_free(mctx);
-    OPENSSL_free(der);
-
-    return rc;
+    return rc == 1;
 }
 
 
 static int
-capif_keys_verify_eddsa(const capif_key_t *key, const unsigned char *data,
-    size_t len, const unsigned char *sig, size_t siglen)
+capif_keys_verify_vfy(const capif_key_t *key, const capif_key_vfy_t *vfy,
+    const unsigned char *data, size_t len, const unsigned char *sig,
+    size_t siglen)
 {
-    int          rc;
-    EVP_MD_CTX  *mctx;
+    int            rc;
+    size_t         derlen;
+    EVP_MD_CTX    *mctx;
+    unsigned char  der[CAPIF_KEYS_DER_MAX];
 
-    if (siglen != 64 || !EVP_PKEY_is_a(key->pkey, "ED25519")) {
+    if (siglen != vfy->siglen) {
         return 0;
     }
 
-    mctx = EVP_MD_CTX_new();
-    if (mctx == NULL) {
+    switch (key->alg) {
+
+    case CAPIF_ALG_RS256:
+    case CAPIF_ALG_RS384:
+    case CAPIF_ALG_RS512:
+    case CAPIF_ALG_PS256:
+    case CAPIF_ALG_PS384:
+    case CAPIF_ALG_PS512:
+        return capif_keys_verify_digest(vfy, data, len, sig, siglen);
+
+    case CAPIF_ALG_ES256:
+    case CAPIF_ALG_ES384:
+    case CAPIF_ALG_ES512:
+        if (!capif_keys_scalar_ok(sig, vfy->curve->order, vfy->curve->len)
+            || !capif_keys_scalar_ok(sig + vfy->curve->len,
+                                     vfy->curve->order, vfy->curve->len))
+        {
+            return 0;
+        }
+
+        derlen = capif_keys_ecdsa_der(der, sig, vfy->curve->len);
+
+        return capif_keys_verify_digest(vfy, data, len, der, derlen);
+
+    case CAPIF_ALG_EDDSA:
+        mctx = EVP_MD_CTX_new();
+        if (mctx == NULL) {
+            return 0;
+        }
+
+        rc = (EVP_MD_CTX_copy_ex(mctx, vfy->mctx) == 1
+              && EVP_DigestVerify(mctx, sig, siglen, data, len) == 1);
+
+        EVP_MD_CTX_free(mctx);
+
+        return rc;
+
+    default:
         return 0;
     }
-
-    /* Ed25519 hashes internally: no digest, one-shot only */
-    rc = (EVP_DigestVerifyInit(mctx, NULL, NULL, NULL, key->pkey) == 1
-          && EVP_DigestVerify(mctx, sig, siglen, data, len) == 1);
-
-    EVP_MD_CTX_free(mctx);
-
-    return rc;
 }
 
 
@@ -1680,7 +1910,8 @@ int
 capif_key_verify(const capif_key_t *key, const unsigned char *data,
     size_t len, const unsigned char *sig, size_t siglen)
 {
-    int  rc;
+    int               rc;
+    capif_key_vfy_t  *tmp;
 
     if (key == NULL || key->pkey == NULL || sig == NULL
         || (data == NULL && len != 0))
@@ -1692,31 +1923,21 @@ capif_key_verify(const capif_key_t *key, const unsigned char *data,
         data = (const unsigned char *) "";
     }
 
-    switch (key->alg) {
+    tmp = NULL;
 
-    case CAPIF_ALG_RS256:
-    case CAPIF_ALG_RS384:
-    case CAPIF_ALG_RS512:
-    case CAPIF_ALG_PS256:
-    case CAPIF_ALG_PS384:
-    case CAPIF_ALG_PS512:
-        rc = capif_keys_verify_rsa(key, data, len, sig, siglen);
-        break;
-
-    case CAPIF_ALG_ES256:
-    case CAPIF_ALG_ES384:
-    case CAPIF_ALG_ES512:
-        rc = capif_keys_verify_ec(key, data, len, sig, siglen);
-        break;
-
-    case CAPIF_ALG_EDDSA:
-        rc = capif_keys_verify_eddsa(key, data, len, sig, siglen);
-        break;
-
-    default:
-        rc = 0;
-        break;
+    /* a key built outside the loaders: prepare it for this call only */
+    if (key->vfy == NULL) {
+        tmp = capif_keys_vfy_new(key);
+        if (tmp == NULL) {
+            ERR_clear_error();
+            return 0;
+        }
     }
+
+    rc = capif_keys_verify_vfy(key, key->vfy ? key->vfy : tmp, data, len,
+                               sig, siglen);
+
+    capif_keys_vfy_free(tmp);
 
     /* a failed verification leaves errors that must not reach later calls */
     ERR_clear_error();

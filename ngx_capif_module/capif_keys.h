@@ -27,8 +27,16 @@ typedef enum {
 } capif_alg_t;
 
 
+/* SHA-256 of a key's SubjectPublicKeyInfo DER: its identity */
+#define CAPIF_KEY_FP_LEN  32
+
+/* what verification needs, fetched once per key: see capif_key_prepare() */
+typedef struct capif_key_vfy_s  capif_key_vfy_t;
+
+
 typedef struct {
     EVP_PKEY         *pkey;
+    capif_key_vfy_t  *vfy;      /* NULL until prepared; owned */
     capif_alg_t       alg;
     unsigned char    *kid;      /* NULL when the key has no kid */
     size_t            kid_len;
@@ -72,6 +80,26 @@ void capif_keyset_free(capif_keyset_t *ks);
 /* returns 1 if sig is a valid signature of data by key, else 0 */
 int capif_key_verify(const capif_key_t *key, const unsigned char *data,
     size_t len, const unsigned char *sig, size_t siglen);
+
+/*
+ * Fetches the digest, builds the verify context (padding, PSS parameters)
+ * and the key's fingerprint.  The loaders call it for every key they add;
+ * a key that was not prepared still verifies, with all the set-up per
+ * call, and has no fingerprint.  Returns 0, or -1 if OpenSSL refuses.
+ */
+int capif_key_prepare(capif_key_t *key);
+
+/* the key's CAPIF_KEY_FP_LEN-byte fingerprint, NULL if not prepared */
+const unsigned char *capif_key_fingerprint(const capif_key_t *key);
+
+/*
+ * The key of ks with this fingerprint, bound to alg, that a token with
+ * this kid (NULL: none) would still select; NULL if there is none.  A
+ * verified-token cache checks with it that the key is still configured.
+ */
+const capif_key_t *capif_keyset_find_fingerprint(const capif_keyset_t *ks,
+    const unsigned char *fp, capif_alg_t alg, const unsigned char *kid,
+    size_t kid_len);
 
 
 #endif /* CAPIF_KEYS_H */

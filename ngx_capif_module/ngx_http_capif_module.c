@@ -9,6 +9,7 @@
 #include "ngx_http_capif_metrics.h"
 #include "ngx_http_capif_keys.h"
 #include "ngx_http_capif_invoker_status.h"
+#include "ngx_http_capif_token_cache.h"
 
 
 #define NGX_HTTP_CAPIF_MAX_LEEWAY  30   /* seconds, TS 33.122 Annex C */
@@ -236,10 +237,14 @@ ngx_http_capif_handler(ngx_http_request_t *r)
 
     start = ngx_http_capif_metrics_clock();
 
-    rc = capif_token_verify(&ctx->token, lcf->keys, token.data, token.len,
-                            scratch, &claims_conf, ngx_time(), &err);
+    /* a token this worker verified before skips parse and signature */
+    rc = ngx_http_capif_token_cache_verify(r, &ctx->token, lcf->keys,
+                                           &token, scratch, &claims_conf,
+                                           &err);
 
-    ngx_http_capif_metrics_verify(ctx->token.jws.alg, start);
+    if (!ctx->token.cached) {
+        ngx_http_capif_metrics_verify(ctx->token.jws.alg, start);
+    }
 
     if (rc != 0) {
         /* the CCF may have rotated: refetch its keys, then try again */

@@ -39,6 +39,17 @@ main(void)
     CHECK(dec("Zm9w", out) == 3);
     CHECK(dec("Zm-", out) == -1);
 
+    /* every byte value: only the 64 of the alphabet decode */
+    for (i = 0; i < 256; i++) {
+        in[0] = 'Q';
+        in[1] = 'Q';
+        in[2] = (unsigned char) i;
+        in[3] = 'A';
+        n = (i >= 'A' && i <= 'Z') || (i >= 'a' && i <= 'z')
+            || (i >= '0' && i <= '9') || i == '-' || i == '_';
+        CHECK((capif_b64url_decode(in, 4, out) == 3) == (n == 1));
+    }
+
     /* round trip over every length and byte value */
     for (n = 0; n < sizeof(in); n++) {
         for (i = 0; i < n; i++) {

@@ -81,6 +81,85 @@ parse(const char *header, const char *payload, const char *sig)
 
 
 #define CAUSE(c)  (strcmp(err.cause, c) == 0)
+
+
+/* parses; *alg and *object say what the header gave; 0 or -1 */
+static int
+parse_header(const char *header, capif_alg_t *alg, int *object,
+    const char **kid)
+{
+    int             rc;
+    char           *t;
+    size_t          len;
+    unsigned char  *scratch;
+
+    t = token(header, "{\"iss\":\"I\"}", "c2ln");
+    len = strlen(t);
+    scratch = malloc(capif_jws_scratch_size(len));
+    if (scratch == NULL) {
+        abort();
+    }
+
+    err.cause = "none";
+    rc = capif_jws_parse(&jws, (const unsigned char *) t, len, scratch,
+                         &err);
+    if (rc == 0) {
+        *alg = jws.alg;
+        *object = (jws.header != NULL);
+        *kid = (const char *) jws.kid;
+        capif_jws_free(&jws);
+    }
+
+    free(scratch);
+    free(t);
+
+    return rc;
+}
+
+
+static void
+test_common_header(void)
+{
+    int           object;
+    const char   *kid;
+    capif_alg_t   alg;
+
+    /* the headers every signer writes: no JSON object built */
+    CHECK(parse_header("{\"alg\":\"RS256\",\"typ\":\"JWT\"}", &alg,
+                       &object, &kid) == 0
+          && alg == CAPIF_ALG_RS256 && !object && kid == NULL);
+    CHECK(parse_header("{\"typ\":\"JWT\",\"alg\":\"ES256\"}", &alg,
+                       &object, &kid) == 0
+          && alg == CAPIF_ALG_ES256 && !object);
+    CHECK(parse_header("{\"alg\":\"EdDSA\",\"typ\":\"JWT\"}", &alg,
+                       &object, &kid) == 0
+          && alg == CAPIF_ALG_EDDSA && !object);
+
+    /* the same shape with an alg that is not allowed: refused as before */
+    CHECK(parse_header("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", &alg,
+                       &object, &kid) != 0 && CAUSE("ALG_NOT_ALLOWED"));
+    CHECK(parse_header("{\"typ\":\"JWT\",\"alg\":\"PS999\"}", &alg,
+                       &object, &kid) != 0 && CAUSE("ALG_NOT_ALLOWED"));
+    CHECK(parse_header("{\"alg\":\"RS25\\\",\"typ\":\"JWT\"}", &alg,
+                       &object, &kid) != 0);
+
+    /* anything else is parsed in full, with the same result as ever */
+    CHECK(parse_header("{\"alg\":\"RS256\",\"typ\":\"JWT\"} ", &alg,
+                       &object, &kid) == 0
+          && alg == CAPIF_ALG_RS256 && object);
+    CHECK(parse_header("{\"alg\":\"RS256\",\"typ\":\"jwt\"}", &alg,
+                       &object, &kid) == 0
+          && alg == CAPIF_ALG_RS256 && object);
+    CHECK(parse_header("{\"alg\":\"RS256\",\"typ\":\"JWT\","
+                       "\"kid\":\"k1\"}", &alg, &object, &kid) == 0
+          && object && kid != NULL);
+    CHECK(parse_header("{\"alg\":\"RS256\",\"typ\":\"JWT\"}}", &alg,
+                       &object, &kid) != 0 && CAUSE("TOKEN_HEADER_INVALID"));
+    CHECK(parse_header("{\"alg\":\"RS256\",\"alg\":\"JWT\"}", &alg,
+                       &object, &kid) != 0);
+}
+
+
 #define H         "{\"alg\":\"RS256\",\"typ\":\"JWT\"}"
 #define P         "{\"iss\":\"I\"}"
 
@@ -92,6 +171,8 @@ main(void)
     char   deep[200], *t, *big;
 
     CHECK(parse(H, P, "c2ln") == 0);
+
+    test_common_header();
 
     /* algorithms */
     CHECK(parse("{\"alg\":\"none\"}", P, "c2ln") != 0
