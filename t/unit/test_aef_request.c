@@ -11,7 +11,7 @@
 #include "unit.h"
 
 
-static capif_aef_conf_t  conf = { 1000000, 3600, 60 };
+static capif_aef_conf_t  conf = { 1000000, 3600, 60, 86400 };
 
 
 /* parses a NUL-terminated body; returns the parse's result */
