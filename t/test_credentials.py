@@ -15,11 +15,12 @@ a journal, and serves
   loopback listener (the CCF stand-in pushes there).
 """
 
+import datetime
 import http.client
 import json
 import os
 import ssl
-import time
+import subprocess
 
 import pytest
 
@@ -439,3 +440,82 @@ def test_check_authentication(gw, keys, pki):
     stored(push(gw, credential_body(pki.c)))
     assert_problem(check_auth(gw, pki.c), 403, "CLIENT_CERT_REVOKED")
     ok(check_auth(gw, pki.b))
+
+
+# ------------------------------------------------------------ README
+
+README_X5T = r"""
+set -e
+X5T=$(openssl x509 -in lost.crt -outform DER | openssl dgst -sha256 -binary \
+      | basenc --base64url | tr -d '=')
+END=$(date -u -d "$(openssl x509 -in lost.crt -noout -enddate | cut -d= -f2)" \
+      +%Y-%m-%dT%H:%M:%SZ)
+
+curl --cert ccf-client.crt --key ccf-client.key --cacert aef-ca.crt \
+     -H 'Content-Type: application/json' \
+     -d '{"revokeInfo": {"apiInvokerId": "INV-1", "certSha256": "'$X5T'",
+          "notAfter": "'$END'", "cause": "OTHER_REASON"},
+          "supportedFeatures": "0"}' \
+     https://aef.example.com:8443/aef-security/v1/revoke-credential
+"""
+
+README_SERIAL = r"""
+set -e
+SERIAL=$(openssl x509 -in lost.crt -noout -serial | cut -d= -f2)
+ISSUER=$(openssl x509 -in lost.crt -noout -issuer -nameopt RFC2253 \
+         | cut -d= -f2-)
+curl --cert ccf-client.crt --key ccf-client.key --cacert aef-ca.crt \
+     -H 'Content-Type: application/json' \
+     -d '{"revokeInfo": {"apiInvokerId": "INV-1",
+          "serialNumber": "'"$SERIAL"'", "issuer": "'"$ISSUER"'",
+          "cause": "OTHER_REASON"}, "supportedFeatures": "0"}' \
+     https://aef.example.com:8443/aef-security/v1/revoke-credential
+"""
+
+
+def _readme_sh(gw, script, lost, tmp_path):
+    """Runs a README example as written, with the file names and URL
+    pointed at this test's files and gateway."""
+    pki = gw.nginx.pki
+    readme = open(os.path.join(os.path.dirname(__file__), "..",
+                               "README.md")).read()
+    body = script.strip().split("\n", 1)[1]     # after "set -e"
+    assert body in readme, "the README no longer has this example"
+    script = (script.replace("lost.crt", lost.cert_path)
+              .replace("ccf-client.crt", pki.ccf.cert_path)
+              .replace("ccf-client.key", pki.ccf.key_path)
+              .replace("aef-ca.crt", pki.ca.cert_path)
+              .replace("https://aef.example.com:8443",
+                       "https://127.0.0.1:%d" % gw.port)
+              .replace("curl ", "curl -sS "))
+    p = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30, cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    return json.loads(p.stdout)
+
+
+def test_readme_curl_examples(gw, keys, pki, tmp_path):
+    assert _readme_sh(gw, README_X5T, pki.a, tmp_path) == {
+        "supportedFeatures": "0"}
+    assert _readme_sh(gw, README_SERIAL, pki.b, tmp_path) == {
+        "supportedFeatures": "0"}
+    refused(gw, get(gw, pki.a, "/open/x"), "CLIENT_CERT_REVOKED")
+    refused(gw, get(gw, pki.b, "/open/x"), "CLIENT_CERT_REVOKED")
+    ok(get(gw, pki.c, "/open/x"))
+    certs = [e for e in listing(gw) if e["type"] == "certificate"]
+    by_x5t = [e for e in certs if "certSha256" in e]
+    assert [e["certSha256"] for e in by_x5t] == [pki.a.thumbprint]
+    end = int(pki.a.cert.not_valid_after.replace(
+        tzinfo=datetime.timezone.utc).timestamp())
+    assert by_x5t[0]["expiresAt"] == end + 3600 + 60
+    assert [e["serialNumber"] for e in certs if "serialNumber" in e] == [
+        "%x" % pki.b.serial]
+
+
+def test_config(nginx_t):
+    rc, out = nginx_t(http="capif_cert_max_lifetime 0;")
+    assert rc != 0 and "capif_cert_max_lifetime must be positive" in out
+    rc, out = nginx_t(server="location / { capif_cert_max_lifetime 1d; }")
+    assert rc != 0 and "not allowed here" in out, out
+    rc, out = nginx_t(http="capif_cert_max_lifetime 90d;")
+    assert rc == 0, out
