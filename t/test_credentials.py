@@ -519,3 +519,50 @@ def test_config(nginx_t):
     assert rc != 0 and "not allowed here" in out, out
     rc, out = nginx_t(http="capif_cert_max_lifetime 90d;")
     assert rc == 0, out
+
+
+def test_http2_connection_opened_before(nginx, upstream, keys, pki,
+                                        tmp_path):
+    """HTTP/2: curl sends requests one after another on one connection
+    with A; A is withdrawn after the first answer, and the streams after
+    the answer to the push are refused on the same connection."""
+    plain = capif.free_port()
+    kw = conf(keys, pki, upstream, str(tmp_path / "journal"), plain)
+    kw["server_block"] = kw["server_block"].replace(
+        "listen 127.0.0.1:@PORT@ ssl;", "listen 127.0.0.1:@PORT@ ssl http2;")
+    n = nginx(**kw)
+    n.plain, n.journal, n.pki = plain, str(tmp_path / "journal"), pki
+    gw = capif.Gateway(n, upstream, keys)
+    url = "https://127.0.0.1:%d/open/x" % gw.port
+    cmd = ["curl", "--http2", "-sS", "--cacert", pki.ca.cert_path,
+           "--cert", pki.a.cert_path, "--key", pki.a.key_path,
+           "--rate", "5/s",
+           "-w", "%{stderr}%{http_code} %{num_connects} %{http_version}"
+                 "\\n"]
+    for _ in range(30):
+        cmd += ["-o", "/dev/null", url]
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE)
+    lines, pushed_at = [], None
+    try:
+        for raw in p.stderr:
+            words = raw.decode().split()
+            assert len(words) == 3, "curl: %r (after %r)" % (raw, lines)
+            code, connects, version = words
+            lines.append(code)
+            assert version == "2", lines
+            assert connects == ("1" if len(lines) == 1 else "0"), lines
+            if len(lines) == 1:
+                assert code == "200", lines
+                stored(push(gw, credential_body(pki.a)))
+                pushed_at = len(lines)
+                continue
+            if code == "401":
+                break
+            # at most the stream in flight while the push was answered
+            assert code == "200" and len(lines) <= pushed_at + 1, lines
+        else:
+            raise AssertionError("never refused: %r" % (lines,))
+    finally:
+        p.kill()
+        p.wait()
