@@ -308,7 +308,7 @@ ngx_http_capif_cert_withdrawn_handler(ngx_http_request_t *r)
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_revocation_module);
 
-    if (rlcf->aef_security == 1
+    if (rlcf->aef_security == 1 && (r->method & NGX_HTTP_POST)
         && capif_aef_op(r->uri.data, r->uri.len) == CAPIF_AEF_CHECK_AUTH)
     {
         return NGX_DECLINED;

@@ -566,3 +566,15 @@ def test_http2_connection_opened_before(nginx, upstream, keys, pki,
     finally:
         p.kill()
         p.wait()
+
+
+def test_withdrawn_ccf_certificate(gw, pki):
+    """The CCF's own calls are not exempt: only POST check-authentication
+    answers a withdrawn certificate itself."""
+    r = capif_tls.tls_get(gw.port, pki, ADMIN, cert=pki.ccf)
+    assert r.status == 200, r
+    stored(push(gw, credential_body(pki.ccf, invoker="ccf")))
+    for path in (ADMIN, ADMIN + "check-authentication"):
+        r = capif_tls.tls_get(gw.port, pki, path, cert=pki.ccf)
+        refused(gw, r, "CLIENT_CERT_REVOKED")
+    assert_problem(check_auth(gw, pki.ccf), 403, "CLIENT_CERT_REVOKED")
