@@ -453,7 +453,9 @@ capif_cred_issuer_parse(const unsigned char *s, size_t len,
                     c = (unsigned char) (hi << 4 | lo);
                     i += 2;
 
-                } else if (strchr(" \"#+,;<=>\\", s[i]) != NULL) {
+                } else if (s[i] != '\0'
+                           && strchr(" \"#+,;<=>\\", s[i]) != NULL)
+                {
                     c = s[i++];
 
                 } else {

@@ -146,6 +146,10 @@ main(void)
     CHECK(issuer("CN=a\\q") == NULL);
     CHECK(issuer("CN=a\\0") == NULL);
     CHECK(issuer("C N=x") == NULL);
+    CHECK(capif_cred_issuer_parse((const unsigned char *) "CN=a\\\0b", 7,
+                                  out) == 0);
+    CHECK(capif_cred_issuer_parse((const unsigned char *) "CN=a\0b", 6,
+                                  out) == 0);
     /* control bytes are escaped, never stored raw */
     CHECK(eq(issuer("CN=a\\0Ab"), "CN=a\\0ab"));
     /* too many attributes, too long */
