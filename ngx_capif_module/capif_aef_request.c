@@ -23,14 +23,21 @@
 typedef enum {
     CAPIF_AEF_STRING = 0,       /* a record field */
     CAPIF_AEF_GPSI,             /* a string, or {"gpsi": ...} (Rel-19) */
-    CAPIF_AEF_GROUP_ID          /* an External Group ID */
+    CAPIF_AEF_GROUP_ID,         /* an External Group ID */
+    CAPIF_AEF_THUMB,            /* 43 base64url characters (x5t#S256) */
+    CAPIF_AEF_SERIAL,           /* a hex serial number, made canonical */
+    CAPIF_AEF_ISSUER            /* an RFC 4514 name, made canonical */
 } capif_aef_kind_t;
+
+
+/* a member one of a set of which is required: incorrect is mandatory */
+#define CAPIF_AEF_ONE_OF  2
 
 
 typedef struct {
     const char               *name;
     capif_aef_kind_t          kind;
-    int                       required;
+    int                       required;     /* 0, 1 or CAPIF_AEF_ONE_OF */
     const char               *missing;
     const char               *incorrect;
 } capif_aef_member_t;
@@ -69,6 +76,32 @@ static const capif_aef_single_t  capif_aef_group = {
 };
 
 
+/*
+ * revoke-credential (this module's extension): the invoker's lost
+ * certificate, by thumbprint, or by serial number and issuer, or both.
+ */
+static const capif_aef_member_t  capif_aef_credential[] = {
+    { "apiInvokerId", CAPIF_AEF_STRING, 1,
+      "\"apiInvokerId\" is missing",
+      "\"apiInvokerId\" is not a valid string" },
+    { "certSha256", CAPIF_AEF_THUMB, CAPIF_AEF_ONE_OF, NULL,
+      "\"certSha256\" is not the 43 base64url characters of a SHA-256 "
+      "thumbprint" },
+    { "serialNumber", CAPIF_AEF_SERIAL, CAPIF_AEF_ONE_OF, NULL,
+      "\"serialNumber\" is not a hexadecimal serial number of at most "
+      "64 digits" },
+    { "issuer", CAPIF_AEF_ISSUER, CAPIF_AEF_ONE_OF, NULL,
+      "\"issuer\" is not an RFC 4514 distinguished name this gateway "
+      "reads (see the README)" }
+};
+
+#define CAPIF_AEF_CRED_INVOKER  0
+#define CAPIF_AEF_CRED_X5T      1
+#define CAPIF_AEF_CRED_SERIAL   2
+#define CAPIF_AEF_CRED_ISSUER   3
+#define CAPIF_AEF_CRED_N        4
+
+
 capif_aef_op_t
 capif_aef_op(const unsigned char *uri, size_t len)
 {
@@ -81,7 +114,9 @@ capif_aef_op(const unsigned char *uri, size_t len)
         { "/revoke-authorization", CAPIF_AEF_REVOKE },
         { "/revoke-owner-authorization", CAPIF_AEF_REVOKE_OWNER },
         { "/revoke-group-authorization", CAPIF_AEF_REVOKE_GROUP },
-        { "/capif-events/notifications", CAPIF_AEF_EVENT }
+        { "/capif-events/notifications", CAPIF_AEF_EVENT },
+        { "/revoke-credential", CAPIF_AEF_REVOKE_CREDENTIAL },
+        { "/check-authentication", CAPIF_AEF_CHECK_AUTH }
     };
 
     for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -189,7 +224,7 @@ capif_aef_member(capif_aef_request_t *req, json_t *info,
     v = json_object_get(info, m->name);
 
     if (v == NULL) {
-        return m->required
+        return (m->required == 1)
                ? capif_aef_bad(req, "MANDATORY_IE_MISSING", m->missing)
                : 0;
     }
@@ -212,6 +247,19 @@ capif_aef_member(capif_aef_request_t *req, json_t *info,
         case CAPIF_AEF_GROUP_ID:
             rc = capif_extgroupid_valid(s->data, s->len);
             break;
+        case CAPIF_AEF_THUMB:
+            rc = capif_cred_thumb_valid(s->data, s->len);
+            break;
+        case CAPIF_AEF_SERIAL:
+            s->len = capif_cred_serial_parse(s->data, s->len, req->serial);
+            s->data = (const unsigned char *) req->serial;
+            rc = (s->len != 0);
+            break;
+        case CAPIF_AEF_ISSUER:
+            s->len = capif_cred_issuer_parse(s->data, s->len, req->issuer);
+            s->data = req->issuer;
+            rc = (s->len != 0);
+            break;
         default:
             rc = capif_rev_field_ok(s->data, s->len, 0);
             break;
@@ -223,6 +271,110 @@ capif_aef_member(capif_aef_request_t *req, json_t *info,
                                               : "OPTIONAL_IE_INCORRECT",
                              m->incorrect);
     }
+
+    return 0;
+}
+
+
+static int
+capif_aef_digits(const unsigned char *p, int n, int *out)
+{
+    int  i;
+
+    *out = 0;
+
+    for (i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') {
+            return -1;
+        }
+
+        *out = *out * 10 + (p[i] - '0');
+    }
+
+    return 0;
+}
+
+
+/*
+ * A TS 29.571 DateTime (RFC 3339 date-time: "2027-03-01T12:00:00Z",
+ * fractions and offsets allowed) as seconds since the epoch.  0 or -1.
+ */
+int
+capif_aef_datetime(const unsigned char *s, size_t len, long long *out)
+{
+    int        y, mo, d, h, mi, sec, oh, om, sign;
+    size_t     i;
+    long long  days, yy, era, yoe, doy, doe;
+
+    static const int  mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+                                  30, 31 };
+
+    if (len < 20 || s[4] != '-' || s[7] != '-' || (s[10] | 0x20) != 't'
+        || s[13] != ':' || s[16] != ':'
+        || capif_aef_digits(s, 4, &y) || capif_aef_digits(s + 5, 2, &mo)
+        || capif_aef_digits(s + 8, 2, &d) || capif_aef_digits(s + 11, 2, &h)
+        || capif_aef_digits(s + 14, 2, &mi)
+        || capif_aef_digits(s + 17, 2, &sec))
+    {
+        return -1;
+    }
+
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1]
+        || h > 23 || mi > 59 || sec > 60)
+    {
+        return -1;
+    }
+
+    if (mo == 2 && d == 29 && (y % 4 != 0 || (y % 100 == 0 && y % 400)))
+    {
+        return -1;
+    }
+
+    i = 19;
+
+    if (s[i] == '.') {
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+            /* a fraction of a second: ignored */
+        }
+
+        if (i == 20) {
+            return -1;
+        }
+    }
+
+    if (i == len) {
+        return -1;
+    }
+
+    oh = 0;
+    om = 0;
+    sign = 0;
+
+    if ((s[i] | 0x20) == 'z' && i + 1 == len) {
+        /* UTC */
+
+    } else if ((s[i] == '+' || s[i] == '-') && i + 6 == len
+               && s[i + 3] == ':'
+               && capif_aef_digits(s + i + 1, 2, &oh) == 0
+               && capif_aef_digits(s + i + 4, 2, &om) == 0
+               && oh <= 23 && om <= 59)
+    {
+        sign = (s[i] == '+') ? 1 : -1;
+
+    } else {
+        return -1;
+    }
+
+    /* days since 1970-01-01 of a proleptic Gregorian date */
+    yy = y - (mo <= 2);
+    era = yy / 400;
+    yoe = yy - era * 400;
+    doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    days = era * 146097 + doe - 719468;
+
+    *out = days * 86400 + h * 3600 + mi * 60 + sec
+           - sign * (oh * 3600 + om * 60);
 
     return 0;
 }
@@ -590,6 +742,116 @@ capif_aef_revoke(capif_aef_request_t *req, json_t *info)
 }
 
 
+/*
+ * revoke-credential: a CERT entry for each way the certificate is named
+ * (every connection presenting it, every token bound to it) and an
+ * INVOKER_ALL entry (every token of the invoker issued until now).
+ */
+static int
+capif_aef_revoke_credential(capif_aef_request_t *req, json_t *info,
+    const capif_aef_conf_t *conf)
+{
+    int                  i;
+    json_t              *v;
+    long long            keep;
+    capif_rev_str_t      f[CAPIF_AEF_CRED_N], cause, none;
+    capif_rev_record_t  *rec;
+
+    for (i = 0; i < CAPIF_AEF_CRED_N; i++) {
+        if (capif_aef_member(req, info, &capif_aef_credential[i], &f[i])
+            != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (f[CAPIF_AEF_CRED_X5T].len == 0 && f[CAPIF_AEF_CRED_SERIAL].len == 0
+        && f[CAPIF_AEF_CRED_ISSUER].len == 0)
+    {
+        return capif_aef_bad(req, "MANDATORY_IE_MISSING",
+                             "\"certSha256\", or \"serialNumber\" and "
+                             "\"issuer\", is missing");
+    }
+
+    if ((f[CAPIF_AEF_CRED_SERIAL].len == 0)
+        != (f[CAPIF_AEF_CRED_ISSUER].len == 0))
+    {
+        return capif_aef_bad(req, "MANDATORY_IE_MISSING",
+                             f[CAPIF_AEF_CRED_SERIAL].len
+                             ? "\"serialNumber\" without \"issuer\""
+                             : "\"issuer\" without \"serialNumber\"");
+    }
+
+    if (capif_aef_cause(req, info, &cause) != 0) {
+        return -1;
+    }
+
+    /* kept until the certificate expires, then as long as its tokens */
+    keep = conf->now + conf->credential_lifetime;
+    v = json_object_get(info, "notAfter");
+
+    if (v != NULL
+        && (!json_is_string(v)
+            || capif_aef_datetime((const unsigned char *)
+                                  json_string_value(v),
+                                  json_string_length(v), &keep)
+               != 0))
+    {
+        return capif_aef_bad(req, "OPTIONAL_IE_INCORRECT",
+                             "\"notAfter\" is not an RFC 3339 date-time "
+                             "(TS 29.571 DateTime)");
+    }
+
+    keep += conf->max_lifetime;
+
+    if (capif_aef_alloc(req, 3) != 0) {
+        return -1;
+    }
+
+    none.data = (const unsigned char *) "";
+    none.len = 0;
+
+    if (f[CAPIF_AEF_CRED_X5T].len) {
+        rec = capif_aef_push(req, CAPIF_REV_CERT, &cause);
+        rec->a.data = (const unsigned char *) CAPIF_REV_CERT_X5T;
+        rec->a.len = sizeof(CAPIF_REV_CERT_X5T) - 1;
+        rec->b = f[CAPIF_AEF_CRED_X5T];
+        rec->c = none;
+        rec->expires = keep;
+    }
+
+    if (f[CAPIF_AEF_CRED_SERIAL].len) {
+        rec = capif_aef_push(req, CAPIF_REV_CERT, &cause);
+        rec->a.data = (const unsigned char *) CAPIF_REV_CERT_SERIAL;
+        rec->a.len = sizeof(CAPIF_REV_CERT_SERIAL) - 1;
+        rec->b = f[CAPIF_AEF_CRED_SERIAL];
+        rec->c = f[CAPIF_AEF_CRED_ISSUER];
+        rec->expires = keep;
+    }
+
+    rec = capif_aef_push(req, CAPIF_REV_INVOKER_ALL, &cause);
+    rec->a = f[CAPIF_AEF_CRED_INVOKER];
+
+    return 0;
+}
+
+
+/* CheckAuthenticationReq {apiInvokerId, supportedFeatures} */
+static int
+capif_aef_check_auth(capif_aef_request_t *req, json_t *json)
+{
+    if (capif_aef_member(req, json,
+                         &capif_aef_credential[CAPIF_AEF_CRED_INVOKER],
+                         &req->invoker)
+        != 0)
+    {
+        return -1;
+    }
+
+    return capif_aef_features(req, json);
+}
+
+
 /* the owner's or the group's withdrawal: one record */
 static int
 capif_aef_single(capif_aef_request_t *req, json_t *info,
@@ -735,7 +997,10 @@ capif_aef_expiry(const capif_aef_conf_t *conf, long long token_exp)
 
     e = conf->now + conf->max_lifetime + conf->slack;
 
-    /* a single token is kept until it expires, whatever its lifetime */
+    /*
+     * a single token is kept until it expires, whatever its lifetime; a
+     * certificate until it expires and its tokens after it
+     */
     if (token_exp > 0 && token_exp < (1LL << 53)
         && token_exp + conf->slack > e)
     {
@@ -771,9 +1036,14 @@ capif_aef_request_parse(capif_aef_request_t *req, capif_aef_op_t op,
         rc = capif_aef_event(req, json);
         break;
 
+    case CAPIF_AEF_CHECK_AUTH:
+        rc = capif_aef_check_auth(req, json);
+        break;
+
     case CAPIF_AEF_REVOKE:
     case CAPIF_AEF_REVOKE_OWNER:
     case CAPIF_AEF_REVOKE_GROUP:
+    case CAPIF_AEF_REVOKE_CREDENTIAL:
         info = capif_aef_envelope(req, json);
 
         if (info == NULL) {
@@ -781,6 +1051,9 @@ capif_aef_request_parse(capif_aef_request_t *req, capif_aef_op_t op,
 
         } else if (op == CAPIF_AEF_REVOKE) {
             rc = capif_aef_revoke(req, info);
+
+        } else if (op == CAPIF_AEF_REVOKE_CREDENTIAL) {
+            rc = capif_aef_revoke_credential(req, info, conf);
 
         } else {
             rc = capif_aef_single(req, info,
@@ -802,7 +1075,8 @@ capif_aef_request_parse(capif_aef_request_t *req, capif_aef_op_t op,
     for (i = 0; i < req->nrecs; i++) {
         req->recs[i].revoked_at = conf->now;
         req->recs[i].expires = capif_aef_expiry(conf,
-                                   req->recs[i].type == CAPIF_REV_TOKEN
+                                   (req->recs[i].type == CAPIF_REV_TOKEN
+                                    || req->recs[i].type == CAPIF_REV_CERT)
                                    ? req->recs[i].expires : 0);
 
         if (!capif_rev_record_valid(&req->recs[i])) {

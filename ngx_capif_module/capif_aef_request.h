@@ -12,6 +12,7 @@
 #define CAPIF_AEF_REQUEST_H
 
 #include <stddef.h>
+#include "capif_credential.h"
 #include "capif_revocation.h"
 
 
@@ -20,7 +21,9 @@ typedef enum {
     CAPIF_AEF_REVOKE,           /* POST .../revoke-authorization */
     CAPIF_AEF_REVOKE_OWNER,     /* POST .../revoke-owner-authorization */
     CAPIF_AEF_REVOKE_GROUP,     /* POST .../revoke-group-authorization */
-    CAPIF_AEF_EVENT             /* POST .../capif-events/notifications */
+    CAPIF_AEF_EVENT,            /* POST .../capif-events/notifications */
+    CAPIF_AEF_REVOKE_CREDENTIAL, /* POST .../revoke-credential */
+    CAPIF_AEF_CHECK_AUTH        /* POST .../check-authentication */
 } capif_aef_op_t;
 
 
@@ -41,6 +44,9 @@ typedef struct {
     long long                 now;           /* the revocation time */
     long long                 max_lifetime;  /* capif_token_max_lifetime */
     long long                 slack;         /* kept this long past it */
+    long long                 credential_lifetime;
+                                /* a withdrawn certificate without notAfter
+                                   is kept this long */
 } capif_aef_conf_t;
 
 
@@ -60,6 +66,13 @@ typedef struct {
     const char               *event;         /* the event, NUL-ended */
     int                       unnamed;       /* a revocation that names
                                                 no invoker: ask the CCF */
+
+    /* check-authentication: CheckAuthenticationReq's apiInvokerId */
+    capif_rev_str_t           invoker;
+
+    /* revoke-credential: the canonical serial and issuer of a CERT entry */
+    char                      serial[CAPIF_CRED_SERIAL_MAX + 1];
+    unsigned char             issuer[CAPIF_CRED_ISSUER_MAX];
 
     /* owned: released by capif_aef_request_free() */
     void                     *json;
@@ -83,6 +96,9 @@ int capif_aef_request_parse(capif_aef_request_t *req, capif_aef_op_t op,
     const unsigned char *body, size_t len, const capif_aef_conf_t *conf);
 
 void capif_aef_request_free(capif_aef_request_t *req);
+
+/* a TS 29.571 DateTime (RFC 3339) as seconds since the epoch; 0 or -1 */
+int capif_aef_datetime(const unsigned char *s, size_t len, long long *out);
 
 /*
  * Appends one buffer of a request body: copies len bytes of src to dst

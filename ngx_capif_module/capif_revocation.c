@@ -4,6 +4,7 @@
 
 #include <string.h>
 #include <openssl/evp.h>
+#include "capif_credential.h"
 #include "capif_revocation.h"
 
 
@@ -21,7 +22,7 @@ static const char  *capif_rev_causes[] = {
 
 
 static const char  *capif_rev_types[] = {
-    NULL, "invoker", "token", "owner", "group"
+    NULL, "invoker", "token", "owner", "group", "certificate", "invoker-all"
 };
 
 
@@ -56,7 +57,7 @@ capif_rev_cause_v1_name(unsigned code)
 const char *
 capif_rev_type_name(capif_rev_type_t type)
 {
-    if (type < CAPIF_REV_INVOKER || type > CAPIF_REV_GROUP) {
+    if (type < CAPIF_REV_INVOKER || type > CAPIF_REV_TYPE_MAX) {
         return "unknown";
     }
 
@@ -122,6 +123,20 @@ capif_rev_record_valid(const capif_rev_record_t *r)
         return capif_rev_field_ok(r->a.data, r->a.len, 0)
                && capif_rev_field_ok(r->b.data, r->b.len, 1)
                && r->c.len == 0;
+
+    case CAPIF_REV_CERT:
+        if (capif_rev_is(&r->a, CAPIF_REV_CERT_X5T)) {
+            return capif_cred_thumb_valid(r->b.data, r->b.len)
+                   && r->c.len == 0;
+        }
+
+        return capif_rev_is(&r->a, CAPIF_REV_CERT_SERIAL)
+               && capif_rev_field_ok(r->b.data, r->b.len, 0)
+               && capif_rev_field_ok(r->c.data, r->c.len, 0);
+
+    case CAPIF_REV_INVOKER_ALL:
+        return capif_rev_field_ok(r->a.data, r->a.len, 0)
+               && r->b.len == 0 && r->c.len == 0;
 
     default:
         return 0;
@@ -366,7 +381,9 @@ capif_rev_key_decode(capif_rev_record_t *r, const unsigned char *key,
 {
     memset(r, 0, sizeof(capif_rev_record_t));
 
-    if (len < 1 || key[0] < CAPIF_REV_INVOKER || key[0] > CAPIF_REV_GROUP) {
+    if (len < 1 || key[0] < CAPIF_REV_INVOKER
+        || key[0] > CAPIF_REV_TYPE_MAX)
+    {
         return -1;
     }
 
@@ -383,7 +400,8 @@ capif_rev_probe(capif_rev_probe_t *probe, capif_rev_type_t type,
 {
     probe->len = capif_rev_key_raw(type, a, b, c, probe->key,
                                    sizeof(probe->key));
-    probe->whole_token = (type == CAPIF_REV_TOKEN);
+    /* a token or a certificate: refused whatever the token's iat */
+    probe->whole_token = (type == CAPIF_REV_TOKEN || type == CAPIF_REV_CERT);
 
     /* a field longer than any record's cannot match: no probe */
     return probe->len ? 1 : 0;
@@ -410,6 +428,18 @@ capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes)
         n += capif_rev_probe(&probes[n], CAPIF_REV_TOKEN, &kind, &value,
                              &none);
     }
+
+    /* the certificate the token is bound to (revoke-credential) */
+    if (t->cnf_x5t.len) {
+        kind.data = (const unsigned char *) CAPIF_REV_CERT_X5T;
+        kind.len = sizeof(CAPIF_REV_CERT_X5T) - 1;
+        n += capif_rev_probe(&probes[n], CAPIF_REV_CERT, &kind, &t->cnf_x5t,
+                             &none);
+    }
+
+    /* every token of the invoker (its credential was withdrawn) */
+    n += capif_rev_probe(&probes[n], CAPIF_REV_INVOKER_ALL, &t->invoker_id,
+                         &none, &none);
 
     /* the invoker, at this AEF or at every AEF, by API name and id */
     n += capif_rev_probe(&probes[n], CAPIF_REV_INVOKER, &t->invoker_id,
@@ -445,6 +475,35 @@ capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes)
                              &none, &none);
         n += capif_rev_probe(&probes[n], CAPIF_REV_GROUP, &t->group_id,
                              &t->invoker_id, &none);
+    }
+
+    return n;
+}
+
+
+int
+capif_rev_cert_probes(const capif_rev_str_t *x5t,
+    const capif_rev_str_t *serial, const capif_rev_str_t *issuer,
+    capif_rev_probe_t *probes)
+{
+    int              n;
+    capif_rev_str_t  kind, none;
+
+    n = 0;
+    none.data = (const unsigned char *) "";
+    none.len = 0;
+
+    if (x5t->len) {
+        kind.data = (const unsigned char *) CAPIF_REV_CERT_X5T;
+        kind.len = sizeof(CAPIF_REV_CERT_X5T) - 1;
+        n += capif_rev_probe(&probes[n], CAPIF_REV_CERT, &kind, x5t, &none);
+    }
+
+    if (serial->len && issuer->len) {
+        kind.data = (const unsigned char *) CAPIF_REV_CERT_SERIAL;
+        kind.len = sizeof(CAPIF_REV_CERT_SERIAL) - 1;
+        n += capif_rev_probe(&probes[n], CAPIF_REV_CERT, &kind, serial,
+                             issuer);
     }
 
     return n;

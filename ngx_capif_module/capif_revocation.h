@@ -42,13 +42,28 @@
  *   TOKEN    a: "jti"/"sha256" b: jti or hex SHA-256 of the signing input
  *   OWNER    a: apiInvokerId   b: resource owner GPSI    c: purpose ("" all)
  *   GROUP    a: External Group ID  b: apiInvokerId ("" = every invoker)
+ *   CERT     a: "x5t#S256"         b: base64url SHA-256 of the DER
+ *            a: "serial"           b: serial (capif_cred_serial_parse)
+ *                                  c: issuer (capif_cred_issuer_parse)
+ *   INVOKER_ALL  a: apiInvokerId (every API at every AEF)
+ *
+ * CERT and INVOKER_ALL (revoke-credential) came after version 2 without
+ * a layout change: a reader that does not know a type skips its records.
  */
 typedef enum {
     CAPIF_REV_INVOKER = 1,
     CAPIF_REV_TOKEN = 2,
     CAPIF_REV_OWNER = 3,
-    CAPIF_REV_GROUP = 4
+    CAPIF_REV_GROUP = 4,
+    CAPIF_REV_CERT = 5,
+    CAPIF_REV_INVOKER_ALL = 6
 } capif_rev_type_t;
+
+#define CAPIF_REV_TYPE_MAX     CAPIF_REV_INVOKER_ALL
+
+/* the kinds of a CERT entry */
+#define CAPIF_REV_CERT_X5T     "x5t#S256"
+#define CAPIF_REV_CERT_SERIAL  "serial"
 
 
 typedef struct {
@@ -84,11 +99,12 @@ typedef struct {
     int                   has_iat;
     long long             leeway;       /* capif_leeway: clock skew */
     int                   no_token_probe;  /* no whole-token entries */
+    capif_rev_str_t       cnf_x5t;      /* cnf.x5t#S256, empty if none */
 } capif_rev_token_t;
 
 
 /* the keys a request must be looked up under; at most this many */
-#define CAPIF_REV_PROBES_MAX   9
+#define CAPIF_REV_PROBES_MAX   11
 
 typedef struct {
     unsigned char         key[CAPIF_REV_KEY_MAX];
@@ -139,6 +155,16 @@ int capif_rev_key_decode(capif_rev_record_t *r, const unsigned char *key,
  * the call.  Returns the number of probes.
  */
 int capif_rev_probes(const capif_rev_token_t *t, capif_rev_probe_t *probes);
+
+/*
+ * The keys a connection's client certificate is looked up under: its
+ * thumbprint (base64url), and its serial and issuer in canonical form
+ * when serial is not empty.  A match refuses whatever the token.
+ * Returns the number of probes (at most 2).
+ */
+int capif_rev_cert_probes(const capif_rev_str_t *x5t,
+    const capif_rev_str_t *serial, const capif_rev_str_t *issuer,
+    capif_rev_probe_t *probes);
 
 /*
  * Whether an entry of revoked_at, found under a probe, refuses the token:

@@ -6,9 +6,12 @@
  * and the group owner's withdrawals (POST .../revoke-owner-authorization,
  * POST .../revoke-group-authorization, this module's own extension), the
  * CAPIF_Events_API notifications the CCF sends a subscribed AEF (POST
- * .../capif-events/notifications), and GET for the operator's listing.
- * Only the CCF's client certificate (or, when allowed, plain loopback)
- * gets in.  The bodies are parsed in capif_aef_request.c.
+ * .../capif-events/notifications), the withdrawal of an invoker's lost
+ * certificate (POST .../revoke-credential, this module's extension), and
+ * GET for the operator's listing.  Only the CCF's client certificate (or,
+ * when allowed, plain loopback) gets in.  POST .../check-authentication
+ * (TS 29.222 clause 9.1.2A.2) is the invoker's: its own certificate
+ * authenticates it.  The bodies are parsed in capif_aef_request.c.
  */
 
 #include <openssl/crypto.h>
@@ -16,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "ngx_http_capif.h"
+#include "ngx_http_capif_cert.h"
 #include "ngx_http_capif_revocation.h"
 #include "ngx_http_capif_metrics.h"
 #include "ngx_http_capif_invoker_status.h"
@@ -337,10 +341,54 @@ ngx_http_capif_aef_stored(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
+/*
+ * check-authentication once the body is read: the certificate must name
+ * apiInvokerId.  200 CheckAuthenticationRsp, or 403 with the reason.
+ */
+static ngx_int_t
+ngx_http_capif_aef_check_auth(ngx_http_request_t *r,
+    ngx_http_capif_aef_ctx_t *ctx)
+{
+    ngx_int_t      rc;
+    ngx_str_t      body;
+    capif_error_t  err;
+
+    rc = ngx_http_capif_cert_authenticate(r, ctx->req.invoker.data,
+                                          ctx->req.invoker.len, &err);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_capif_aef_problem(r, NGX_HTTP_FORBIDDEN, err.cause,
+                                          err.detail);
+    }
+
+    ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                  "capif aef-security: check-authentication of invoker "
+                  "\"%*s\": authenticated by its certificate",
+                  ctx->req.invoker.len, ctx->req.invoker.data);
+
+    body.data = ngx_pnalloc(r->pool, sizeof("{\"supportedFeatures\":\"\"}"));
+    if (body.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    body.len = ngx_sprintf(body.data, "{\"supportedFeatures\":\"%s\"}",
+                           ctx->req.features)
+               - body.data;
+
+    return ngx_http_capif_send_body(r, NGX_HTTP_OK, &ngx_http_capif_aef_json,
+                                    &body);
+}
+
+
 static ngx_int_t
 ngx_http_capif_aef_post(ngx_http_request_t *r)
 {
     ngx_int_t                        rc;
+    capif_aef_op_t                   op;
     ngx_str_t                        body;
     capif_aef_conf_t                 conf;
     ngx_pool_cleanup_t              *cln;
@@ -377,10 +425,11 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
     conf.now = ngx_time();
     conf.max_lifetime = rmcf->max_lifetime;
     conf.slack = NGX_HTTP_CAPIF_REV_SLACK;
+    conf.credential_lifetime = ngx_http_capif_cert_max_lifetime(r);
 
-    rc = capif_aef_request_parse(&ctx->req,
-                                 capif_aef_op(r->uri.data, r->uri.len),
-                                 body.data, body.len, &conf);
+    op = capif_aef_op(r->uri.data, r->uri.len);
+
+    rc = capif_aef_request_parse(&ctx->req, op, body.data, body.len, &conf);
 
     /* the parse's JSON and copies live as long as the request */
     cln->handler = ngx_http_capif_aef_request_cleanup;
@@ -389,6 +438,10 @@ ngx_http_capif_aef_post(ngx_http_request_t *r)
     if (rc != 0) {
         return ngx_http_capif_aef_problem(r, ctx->req.status,
                                           ctx->req.cause, ctx->req.detail);
+    }
+
+    if (op == CAPIF_AEF_CHECK_AUTH) {
+        return ngx_http_capif_aef_check_auth(r, ctx);
     }
 
     if (ctx->req.unknown_cause) {
@@ -515,6 +568,22 @@ ngx_http_capif_aef_entry(ngx_http_request_t *r, const capif_rev_record_t *rec)
         }
         break;
 
+    case CAPIF_REV_CERT:
+        if (rec->c.len == 0) {
+            rc = ngx_http_capif_aef_put(r, o, "certSha256", &rec->b);
+            break;
+        }
+
+        rc = ngx_http_capif_aef_put(r, o, "serialNumber", &rec->b);
+        if (rc == NGX_OK) {
+            rc = ngx_http_capif_aef_put(r, o, "issuer", &rec->c);
+        }
+        break;
+
+    case CAPIF_REV_INVOKER_ALL:
+        rc = ngx_http_capif_aef_put(r, o, "apiInvokerId", &rec->a);
+        break;
+
     default:
         rc = ngx_http_capif_aef_put(r, o, "groupId", &rec->a);
         if (rc == NGX_OK && rec->b.len) {
@@ -628,12 +697,30 @@ ngx_int_t
 ngx_http_capif_aef_security_handler(ngx_http_request_t *r)
 {
     ngx_int_t                       rc;
+    capif_error_t                   err;
+    capif_aef_op_t                  op;
     ngx_table_elt_t                *ct;
     ngx_http_capif_rev_loc_conf_t  *rlcf;
 
     rlcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_revocation_module);
 
-    if (!ngx_http_capif_aef_authenticated(r, rlcf)) {
+    op = (r->method & NGX_HTTP_POST) ? capif_aef_op(r->uri.data, r->uri.len)
+                                     : CAPIF_AEF_UNKNOWN;
+
+    if (op == CAPIF_AEF_CHECK_AUTH) {
+        /* the invoker's own certificate, before the body is read */
+        rc = ngx_http_capif_cert_authenticate(r, NULL, 0, &err);
+
+        if (rc == NGX_ERROR) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        if (rc == NGX_DECLINED) {
+            return ngx_http_capif_aef_problem(r, NGX_HTTP_FORBIDDEN,
+                                              err.cause, err.detail);
+        }
+
+    } else if (!ngx_http_capif_aef_authenticated(r, rlcf)) {
         ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                       "capif aef-security: refused a caller without the "
                       "CCF's client certificate");
@@ -655,7 +742,7 @@ ngx_http_capif_aef_security_handler(ngx_http_request_t *r)
         return ngx_http_capif_aef_not_allowed(r);
     }
 
-    if (capif_aef_op(r->uri.data, r->uri.len) == CAPIF_AEF_UNKNOWN) {
+    if (op == CAPIF_AEF_UNKNOWN) {
         return ngx_http_capif_aef_problem(r, NGX_HTTP_NOT_FOUND,
                                           "RESOURCE_NOT_FOUND",
                                           "no such AEF_Security_API "

@@ -8,8 +8,12 @@
  */
 
 #include "ngx_http_capif.h"
+#include "ngx_http_capif_cert.h"
+#include "ngx_http_capif_revocation.h"
+#include "capif_aef_request.h"
 #include "capif_b64url.h"
 #include "capif_cnf.h"
+#include "capif_credential.h"
 #include "capif_crl.h"
 #include "capif_x509.h"
 
@@ -21,6 +25,7 @@ typedef struct {
     capif_crl_t               *crl;          /* the last good one */
     capif_crl_file_t           seen;         /* the file last looked at */
     time_t                     checked;      /* when, in seconds */
+    time_t                     max_lifetime; /* capif_cert_max_lifetime */
     unsigned                   missing:1;    /* already logged */
 } ngx_http_capif_cert_main_conf_t;
 
@@ -42,7 +47,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_capif_cert_check_handler(ngx_http_request_t *r,
     ngx_http_capif_ctx_t *ctx, capif_error_t *err);
-static ngx_int_t ngx_http_capif_cert_crl_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_capif_cert_withdrawn_handler(
+    ngx_http_request_t *r);
+static ngx_int_t ngx_http_capif_cert_withdrawn(ngx_http_request_t *r,
+    X509 *x);
 static void ngx_http_capif_cert_crl_refresh(
     ngx_http_capif_cert_main_conf_t *mcf, ngx_log_t *log);
 static X509 *ngx_http_capif_cert_peer(ngx_http_request_t *r);
@@ -92,6 +100,13 @@ static ngx_command_t  ngx_http_capif_cert_commands[] = {
       ngx_conf_set_str_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_capif_cert_main_conf_t, crl_path),
+      NULL },
+
+    { ngx_string("capif_cert_max_lifetime"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_capif_cert_main_conf_t, max_lifetime),
       NULL },
 
     { ngx_string("capif_crl_issuer"),
@@ -217,23 +232,85 @@ done:
 
 
 /*
- * Access phase, wherever capif_crl is set, with or without "capif on":
- * a connection whose client certificate the CRL lists gets no answer,
- * checked for every request, so that keep-alive connections opened before
- * the CRL changed are refused too.
+ * Whether the connection's certificate is withdrawn: 1 by capif_crl, 2 by
+ * a revoke-credential entry, 0 if not, or NGX_ERROR.  Logs why at info.
  */
 static ngx_int_t
-ngx_http_capif_cert_crl_handler(ngx_http_request_t *r)
+ngx_http_capif_cert_withdrawn(ngx_http_request_t *r, X509 *x)
 {
-    X509                             *x;
     char                              serial[80];
-    ngx_int_t                         revoked;
-    capif_error_t                     err;
+    ngx_int_t                         rc;
+    ngx_http_capif_cert_ctx_t        *cc;
     ngx_http_capif_cert_main_conf_t  *mcf;
 
     mcf = ngx_http_get_module_main_conf(r, ngx_http_capif_cert_module);
 
-    if (mcf->crl_path.len == 0) {
+    if (mcf->crl_path.len) {
+        ngx_http_capif_cert_crl_refresh(mcf, r->connection->log);
+
+        if (mcf->crl != NULL && capif_crl_revoked(mcf->crl, x)) {
+            if (capif_x509_serial_hex(x, serial, sizeof(serial)) != 0) {
+                ngx_cpystrn((u_char *) serial, (u_char *) "?",
+                            sizeof(serial));
+            }
+
+            ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                          "capif: client certificate serial %s is revoked "
+                          "by \"%V\"", serial, &mcf->crl_path);
+            return 1;
+        }
+    }
+
+    if (!ngx_http_capif_rev_has_certs(r)) {
+        return 0;
+    }
+
+    cc = ngx_http_capif_cert_look(r, x);
+    if (cc == NULL) {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_capif_rev_cert_withdrawn(r, x, cc->b64);
+
+    if (rc == 1) {
+        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                      "capif: client certificate %*s is withdrawn by "
+                      "revoke-credential", (size_t) CAPIF_CNF_THUMB_B64_LEN,
+                      cc->b64);
+        return 2;
+    }
+
+    return rc;
+}
+
+
+/*
+ * Access phase, wherever capif_crl or capif_zone is set, with or without
+ * "capif on": a connection whose client certificate the CRL or a
+ * revoke-credential entry lists gets no answer, checked for every
+ * request, so that keep-alive connections opened before are refused too.
+ * check-authentication answers 403 with the reason instead.
+ */
+static ngx_int_t
+ngx_http_capif_cert_withdrawn_handler(ngx_http_request_t *r)
+{
+    X509                             *x;
+    ngx_int_t                         rc;
+    capif_error_t                     err;
+    ngx_http_capif_rev_loc_conf_t    *rlcf;
+    ngx_http_capif_cert_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_capif_cert_module);
+
+    if (mcf->crl_path.len == 0 && !ngx_http_capif_rev_has_certs(r)) {
+        return NGX_DECLINED;
+    }
+
+    rlcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_revocation_module);
+
+    if (rlcf->aef_security == 1 && (r->method & NGX_HTTP_POST)
+        && capif_aef_op(r->uri.data, r->uri.len) == CAPIF_AEF_CHECK_AUTH)
+    {
         return NGX_DECLINED;
     }
 
@@ -242,33 +319,95 @@ ngx_http_capif_cert_crl_handler(ngx_http_request_t *r)
         return NGX_DECLINED;
     }
 
-    ngx_http_capif_cert_crl_refresh(mcf, r->connection->log);
-
-    revoked = (mcf->crl != NULL && capif_crl_revoked(mcf->crl, x));
-
-    if (revoked) {
-        if (capif_x509_serial_hex(x, serial, sizeof(serial)) != 0) {
-            ngx_cpystrn((u_char *) serial, (u_char *) "?", sizeof(serial));
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "capif: client certificate serial %s is revoked by "
-                      "\"%V\"", serial, &mcf->crl_path);
-    }
+    rc = ngx_http_capif_cert_withdrawn(r, x);
 
     X509_free(x);
 
-    if (!revoked) {
+    if (rc == 0) {
         return NGX_DECLINED;
+    }
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     err.outcome = CAPIF_INVALID_TOKEN;
     err.cause = "CLIENT_CERT_REVOKED";
-    err.detail = "the CCF's CA has revoked the TLS client certificate";
+    err.detail = (rc == 1)
+                 ? "the CCF's CA has revoked the TLS client certificate"
+                 : "the CCF has withdrawn the TLS client certificate";
 
     ngx_http_finalize_request(r, ngx_http_capif_deny(r, &err));
 
     return NGX_DONE;
+}
+
+
+ngx_int_t
+ngx_http_capif_cert_authenticate(ngx_http_request_t *r, const u_char *invoker,
+    size_t len, capif_error_t *err)
+{
+    X509                            *x;
+    size_t                           id_len;
+    ngx_int_t                        rc;
+    capif_cred_auth_t                a;
+    ngx_http_capif_cert_ctx_t       *cc;
+    ngx_http_capif_cert_loc_conf_t  *lcf;
+    u_char                           id[CAPIF_X509_ID_MAX];
+
+    lcf = ngx_http_get_module_loc_conf(r, ngx_http_capif_cert_module);
+
+    ngx_memzero(&a, sizeof(capif_cred_auth_t));
+    a.id_kind = lcf->invoker;
+
+    x = ngx_http_capif_cert_peer(r);
+
+    if (x != NULL) {
+        cc = ngx_http_capif_cert_look(r, x);
+
+        if (cc == NULL) {
+            X509_free(x);
+            return NGX_ERROR;
+        }
+
+        a.present = 1;
+        a.verified = cc->cert.verified;
+
+        rc = ngx_http_capif_cert_withdrawn(r, x);
+
+        if (rc == NGX_ERROR) {
+            X509_free(x);
+            return NGX_ERROR;
+        }
+
+        a.withdrawn = (int) rc;
+
+        if (a.id_kind != CAPIF_X509_ID_OFF
+            && capif_x509_identity(x, a.id_kind, id, &id_len) == 0)
+        {
+            a.id = id;
+            a.id_len = id_len;
+        }
+
+        X509_free(x);
+    }
+
+    if (capif_cred_authenticate(&a, invoker, len, err) != 0) {
+        return NGX_DECLINED;
+    }
+
+    return NGX_OK;
+}
+
+
+time_t
+ngx_http_capif_cert_max_lifetime(ngx_http_request_t *r)
+{
+    ngx_http_capif_cert_main_conf_t  *mcf;
+
+    mcf = ngx_http_get_module_main_conf(r, ngx_http_capif_cert_module);
+
+    return mcf->max_lifetime;
 }
 
 
@@ -446,13 +585,17 @@ ngx_http_capif_cert_init(ngx_conf_t *cf)
 {
     ngx_http_handler_pt              *h;
     ngx_http_core_main_conf_t        *cmcf;
+    ngx_http_capif_rev_main_conf_t   *rmcf;
     ngx_http_capif_cert_main_conf_t  *mcf;
 
     ngx_http_capif_cert_check = ngx_http_capif_cert_check_handler;
 
     mcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_capif_cert_module);
+    rmcf = ngx_http_conf_get_module_main_conf(cf,
+                                            ngx_http_capif_revocation_module);
 
-    if (mcf->crl_path.len == 0) {
+    /* withdrawn certificates: the CRL, or revoke-credential entries */
+    if (mcf->crl_path.len == 0 && rmcf->shm_zone == NULL) {
         return NGX_OK;
     }
 
@@ -464,7 +607,7 @@ ngx_http_capif_cert_init(ngx_conf_t *cf)
         return NGX_ERROR;
     }
 
-    *h = ngx_http_capif_cert_crl_handler;
+    *h = ngx_http_capif_cert_withdrawn_handler;
 
     return NGX_OK;
 }
@@ -489,6 +632,8 @@ ngx_http_capif_cert_create_main_conf(ngx_conf_t *cf)
     cln->handler = ngx_http_capif_cert_cleanup;
     cln->data = mcf;
 
+    mcf->max_lifetime = NGX_CONF_UNSET;
+
     return mcf;
 }
 
@@ -500,6 +645,15 @@ ngx_http_capif_cert_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_capif_cert_main_conf_t  *mcf = conf;
 
     char  errbuf[256];
+
+    if (mcf->max_lifetime == NGX_CONF_UNSET) {
+        mcf->max_lifetime = NGX_HTTP_CAPIF_CERT_DEFAULT_LIFETIME;
+
+    } else if (mcf->max_lifetime <= 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "capif_cert_max_lifetime must be positive");
+        return NGX_CONF_ERROR;
+    }
 
     if (mcf->crl_path.len == 0) {
         if (mcf->issuer_path.len) {

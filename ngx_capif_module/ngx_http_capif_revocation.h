@@ -16,6 +16,8 @@
 #include <ngx_thread_pool.h>
 #endif
 
+#include <openssl/x509.h>
+
 #include "capif_revocation.h"
 #include "capif_journal.h"
 
@@ -67,7 +69,7 @@ typedef struct {
     ngx_rbtree_node_t             sentinel;
     ngx_queue_t                   queue;     /* every entry */
     ngx_uint_t                    count;
-    ngx_uint_t                    ntype[CAPIF_REV_GROUP + 1];
+    ngx_uint_t                    ntype[CAPIF_REV_TYPE_MAX + 1];
 
     /*
      * A one-hash Bloom filter over the keys: most lookups on the request
@@ -173,6 +175,16 @@ ngx_int_t ngx_http_capif_rev_list(ngx_http_request_t *r,
 /* the expiry time of a revocation made now */
 int64_t ngx_http_capif_rev_expiry(ngx_http_request_t *r, int64_t now,
     int64_t token_exp);
+
+/* 1 if the zone holds any revoke-credential certificate entry */
+ngx_uint_t ngx_http_capif_rev_has_certs(ngx_http_request_t *r);
+
+/*
+ * Whether a revoke-credential entry lists the client certificate x, whose
+ * base64url SHA-256 thumbprint is x5t (43 bytes): 1, 0, or NGX_ERROR.
+ */
+ngx_int_t ngx_http_capif_rev_cert_withdrawn(ngx_http_request_t *r, X509 *x,
+    const u_char *x5t);
 
 /* the AEF_Security_API content handler (ngx_http_capif_aef_security.c) */
 ngx_int_t ngx_http_capif_aef_security_handler(ngx_http_request_t *r);

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     size_t               i, len;
     capif_aef_op_t       op;
-    capif_aef_conf_t     conf = { 1800000000, 3600, 60 };
+    capif_aef_conf_t     conf = { 1800000000, 3600, 60, 86400 };
     capif_rev_record_t   d;
     capif_aef_request_t  req;
     unsigned char        enc[CAPIF_REV_RECORD_MAX], key[CAPIF_REV_KEY_MAX];
@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
 
-    op = (capif_aef_op_t) (data[0] % 5);
+    op = (capif_aef_op_t) (data[0] % 7);
 
     if (capif_aef_request_parse(&req, op, data + 1, size - 1, &conf) == 0) {
 

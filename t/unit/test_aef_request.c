@@ -11,7 +11,7 @@
 #include "unit.h"
 
 
-static capif_aef_conf_t  conf = { 1000000, 3600, 60 };
+static capif_aef_conf_t  conf = { 1000000, 3600, 60, 86400 };
 
 
 /* parses a NUL-terminated body; returns the parse's result */
@@ -332,6 +332,127 @@ main(void)
                   "\"API_INVOKER_AUTHORIZATION_REVOKED\","
                   "\"eventDetail\":{\"apiInvokerIds\":[\"\"],"
                   "\"apiIds\":[\"a\"]}}", 400, "OPTIONAL_IE_INCORRECT"));
+
+    /* revoke-credential */
+    CHECK(capif_aef_op((const unsigned char *) "/v1/revoke-credential", 21)
+          == CAPIF_AEF_REVOKE_CREDENTIAL);
+    CHECK(capif_aef_op((const unsigned char *) "/v1/check-authentication",
+                       24) == CAPIF_AEF_CHECK_AUTH);
+
+#define X5T  "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU"
+#define CRED(info)                                                        \
+    "{\"supportedFeatures\":\"0\",\"revokeInfo\":{\"apiInvokerId\":"     \
+    "\"INV-1\",\"cause\":\"OTHER_REASON\"" info "}}"
+
+    CHECK(parse(&req, CAPIF_AEF_REVOKE_CREDENTIAL,
+                CRED(",\"certSha256\":\"" X5T "\"")) == 0);
+    CHECK(req.nrecs == 2);
+    CHECK(req.recs[0].type == CAPIF_REV_CERT && is(&req.recs[0].a, "x5t#S256")
+          && is(&req.recs[0].b, X5T) && req.recs[0].c.len == 0
+          && req.recs[0].revoked_at == 1000000
+          && req.recs[0].expires == 1000000 + 86400 + 3600 + 60);
+    CHECK(req.recs[1].type == CAPIF_REV_INVOKER_ALL
+          && is(&req.recs[1].a, "INV-1") && req.recs[1].b.len == 0
+          && req.recs[1].expires == 1000000 + 3600 + 60
+          && is(&req.recs[1].cause, "OTHER_REASON"));
+    capif_aef_request_free(&req);
+
+    /* serial and issuer, made canonical; notAfter bounds the entry */
+    CHECK(parse(&req, CAPIF_AEF_REVOKE_CREDENTIAL,
+                CRED(",\"serialNumber\":\"00:4F:3A\",\"issuer\":"
+                     "\"cn=CAPIF CA, O=Example\",\"notAfter\":"
+                     "\"1970-01-12T14:46:40+01:00\"")) == 0);
+    CHECK(req.nrecs == 2 && req.recs[0].type == CAPIF_REV_CERT
+          && is(&req.recs[0].a, "serial") && is(&req.recs[0].b, "4f3a")
+          && is(&req.recs[0].c, "CN=capif ca,O=example")
+          && req.recs[0].expires == 1000000 + 3600 + 60);
+    capif_aef_request_free(&req);
+
+    /* a notAfter long past: kept as long as the tokens */
+    CHECK(parse(&req, CAPIF_AEF_REVOKE_CREDENTIAL,
+                CRED(",\"certSha256\":\"" X5T "\",\"notAfter\":"
+                     "\"1970-01-01T00:00:00Z\"")) == 0);
+    CHECK(req.recs[0].expires == 1000000 + 3600 + 60);
+    capif_aef_request_free(&req);
+
+    /* both names at once: two certificate entries */
+    CHECK(parse(&req, CAPIF_AEF_REVOKE_CREDENTIAL,
+                CRED(",\"certSha256\":\"" X5T "\",\"serialNumber\":\"1\","
+                     "\"issuer\":\"CN=x\"")) == 0);
+    CHECK(req.nrecs == 3 && req.recs[2].type == CAPIF_REV_INVOKER_ALL);
+    capif_aef_request_free(&req);
+
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL, CRED(""), 400,
+                  "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"serialNumber\":\"1\""), 400,
+                  "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"issuer\":\"CN=x\""), 400,
+                  "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"certSha256\":\"abc\""), 400,
+                  "MANDATORY_IE_INCORRECT"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"certSha256\":null"), 400,
+                  "MANDATORY_IE_INCORRECT"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"serialNumber\":\"g\",\"issuer\":\"CN=x\""),
+                  400, "MANDATORY_IE_INCORRECT"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"serialNumber\":\"1\",\"issuer\":\"x\""),
+                  400, "MANDATORY_IE_INCORRECT"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  CRED(",\"certSha256\":\"" X5T "\",\"notAfter\":\"soon\""),
+                  400, "OPTIONAL_IE_INCORRECT"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  "{\"supportedFeatures\":\"0\",\"revokeInfo\":"
+                  "{\"certSha256\":\"" X5T "\",\"cause\":\"x\"}}", 400,
+                  "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_REVOKE_CREDENTIAL,
+                  "{\"revokeInfo\":{\"apiInvokerId\":\"I\",\"cause\":\"x\","
+                  "\"certSha256\":\"" X5T "\"}}", 400,
+                  "MANDATORY_IE_MISSING"));
+
+    /* check-authentication: CheckAuthenticationReq */
+    CHECK(parse(&req, CAPIF_AEF_CHECK_AUTH,
+                "{\"apiInvokerId\":\"INV-1\",\"supportedFeatures\":\"1\"}")
+          == 0);
+    CHECK(req.nrecs == 0 && is(&req.invoker, "INV-1")
+          && strcmp(req.features, "1") == 0);
+    capif_aef_request_free(&req);
+    CHECK(refused(CAPIF_AEF_CHECK_AUTH, "{\"supportedFeatures\":\"1\"}",
+                  400, "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_CHECK_AUTH, "{\"apiInvokerId\":\"INV-1\"}",
+                  400, "MANDATORY_IE_MISSING"));
+    CHECK(refused(CAPIF_AEF_CHECK_AUTH,
+                  "{\"apiInvokerId\":7,\"supportedFeatures\":\"1\"}",
+                  400, "MANDATORY_IE_INCORRECT"));
+
+    /* RFC 3339 date-times (notAfter) */
+    {
+        long long  v;
+
+#define DT(s)  capif_aef_datetime((const unsigned char *) (s),           \
+                                  strlen(s), &v)
+
+        CHECK(DT("1970-01-01T00:00:00Z") == 0 && v == 0);
+        CHECK(DT("2031-01-02T03:04:05Z") == 0 && v == 1925089445);
+        CHECK(DT("2031-01-02t03:04:05.123z") == 0 && v == 1925089445);
+        CHECK(DT("2031-01-02T05:04:05+02:00") == 0 && v == 1925089445);
+        CHECK(DT("2031-01-02T01:04:05-02:00") == 0 && v == 1925089445);
+        CHECK(DT("2024-02-29T00:00:00Z") == 0 && v == 1709164800);
+        CHECK(DT("2023-02-29T00:00:00Z") == -1);
+        CHECK(DT("2100-02-29T00:00:00Z") == -1);
+        CHECK(DT("2031-13-02T03:04:05Z") == -1);
+        CHECK(DT("2031-01-02T24:04:05Z") == -1);
+        CHECK(DT("2031-01-02T03:04:05") == -1);
+        CHECK(DT("2031-01-02T03:04:05.Z") == -1);
+        CHECK(DT("2031-01-02T03:04:05+0200") == -1);
+        CHECK(DT("2031-01-02 03:04:05Z") == -1);
+        CHECK(DT("1969-12-31T23:59:59Z") == -1);
+        CHECK(DT("2031-01-02T03:04:05Zx") == -1);
+    }
 
     return UNIT_DONE();
 }

@@ -365,6 +365,100 @@ main(void)
         CHECK(capif_rev_probes(&t, probes) == 2);  /* digest, group */
     }
 
+    /* revoke-credential: CERT and INVOKER_ALL records */
+    {
+#define T43 "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuF"
+        capif_rev_str_t     x5t = S(T43 "U"), bad = S(T43 "V"),
+                            kx5t = S("x5t#S256"), kser = S("serial"),
+                            serial = S("a0b"), issuer = S("CN=ca,O=x");
+        capif_rev_probe_t   probes[CAPIF_REV_PROBES_MAX];
+
+        r = rec(CAPIF_REV_CERT, kx5t, x5t, none);
+        CHECK(capif_rev_record_valid(&r));
+        len = capif_rev_encode(&r, buf, sizeof(buf));
+        CHECK(len > 0 && capif_rev_decode(&d, buf, len) == 0
+              && d.type == CAPIF_REV_CERT && d.b.len == 43);
+        klen = capif_rev_key(&r, key, sizeof(key));
+        CHECK(klen > 0 && capif_rev_key_decode(&d, key, klen) == 0
+              && d.type == CAPIF_REV_CERT);
+        CHECK(strcmp(capif_rev_type_name(CAPIF_REV_CERT), "certificate")
+              == 0);
+        CHECK(strcmp(capif_rev_type_name(CAPIF_REV_INVOKER_ALL),
+                     "invoker-all") == 0);
+        CHECK(strcmp(capif_rev_type_name(7), "unknown") == 0);
+
+        /* a thumbprint that is not canonical base64url, an issuer too */
+        r = rec(CAPIF_REV_CERT, kx5t, bad, none);
+        CHECK(!capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_CERT, kx5t, x5t, issuer);
+        CHECK(!capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_CERT, kser, serial, none);
+        CHECK(!capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_CERT, kjti, serial, issuer);
+        CHECK(!capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_CERT, kser, serial, issuer);
+        CHECK(capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_INVOKER_ALL, inv, none, none);
+        CHECK(capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_INVOKER_ALL, inv, aef, none);
+        CHECK(!capif_rev_record_valid(&r));
+        r = rec(CAPIF_REV_INVOKER_ALL, none, none, none);
+        CHECK(!capif_rev_record_valid(&r));
+
+        /* a type this version does not know is not read */
+        r = rec(CAPIF_REV_INVOKER_ALL, inv, none, none);
+        len = capif_rev_encode(&r, buf, sizeof(buf));
+        buf[1] = 7;
+        CHECK(capif_rev_decode(&d, buf, len) == -1);
+
+        /* every token of the invoker issued until the revocation */
+        r = rec(CAPIF_REV_INVOKER_ALL, inv, none, none);
+        t = token();
+        CHECK(refused(&r, &t));
+        t.api_name = apiid;
+        t.aef_id = aef2;
+        CHECK(refused(&r, &t));
+        t.iat = 1001;
+        CHECK(!refused(&r, &t));
+        t.has_iat = 0;
+        CHECK(refused(&r, &t));
+        t = token();
+        t.invoker_id = inv2;
+        CHECK(!refused(&r, &t));
+
+        /* a token bound to a withdrawn certificate, whatever its iat */
+        r = rec(CAPIF_REV_CERT, kx5t, x5t, none);
+        t = token();
+        CHECK(!refused(&r, &t));
+        t.cnf_x5t = x5t;
+        t.iat = 999999;
+        CHECK(refused(&r, &t));
+        t.cnf_x5t = bad;
+        CHECK(!refused(&r, &t));
+
+        /* the connection's certificate */
+        CHECK(capif_rev_cert_probes(&x5t, &serial, &issuer, probes) == 2);
+        CHECK(probes[0].whole_token && probes[1].whole_token);
+        klen = capif_rev_key(&r, key, sizeof(key));
+        CHECK(probes[0].len == klen
+              && memcmp(probes[0].key, key, klen) == 0);
+        r = rec(CAPIF_REV_CERT, kser, serial, issuer);
+        klen = capif_rev_key(&r, key, sizeof(key));
+        CHECK(probes[1].len == klen
+              && memcmp(probes[1].key, key, klen) == 0);
+        CHECK(capif_rev_cert_probes(&x5t, &none, &issuer, probes) == 1);
+        CHECK(capif_rev_cert_probes(&none, &none, &none, probes) == 0);
+
+        /* the most probes a token can need */
+        t = token();
+        t.cnf_x5t = x5t;
+        t.api_id = apiid;
+        t.resource_owner = owner;
+        t.purpose = purpose;
+        t.group_id = group;
+        CHECK(capif_rev_probes(&t, probes) == CAPIF_REV_PROBES_MAX);
+    }
+
     /* lifetime */
     CHECK(capif_rev_lifetime_ok(1600, 1000, 1, 1100, 600));
     CHECK(!capif_rev_lifetime_ok(1601, 1000, 1, 1100, 600));
