@@ -27,7 +27,9 @@ together live in ``t/conftest.py``.  Later features (policy, revocation,
 
 All paths are computed from the repository root (the parent of ``t/``);
 ``CAPIF_BUILD`` overrides the build directory (module and capif-token),
-``CAPIF_NGINX`` the nginx binary.
+``CAPIF_NGINX`` the nginx binary.  ``CAPIF_STATIC=1`` says that binary
+has the module compiled in (scripts/static-build, scripts/asan-build): no
+config then gets a ``load_module`` line.
 """
 
 import base64
@@ -58,6 +60,8 @@ BUILD = os.environ.get("CAPIF_BUILD") or os.path.join(REPO, "build")
 MODULE_SO = os.path.join(BUILD, "ngx_http_capif_module.so")
 CAPIF_TOKEN = os.path.join(BUILD, "capif-token")
 NGINX = os.environ.get("CAPIF_NGINX", "/usr/sbin/nginx")
+#: the module is compiled into NGINX: never load the .so
+STATIC = os.environ.get("CAPIF_STATIC", "0") not in ("", "0")
 
 #: the AEF id, API name and invoker the default protected location and the
 #: default good claims agree on
@@ -191,7 +195,7 @@ def _conf_text(port, http="", server="", main="", worker_processes=1,
     if user is None and os.geteuid() == 0:
         user = "root root"
     lines = []
-    if module:
+    if module and not STATIC:
         lines.append("load_module %s;" % module)
     if user:
         lines.append("user %s;" % user)

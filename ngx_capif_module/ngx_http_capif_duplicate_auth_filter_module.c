@@ -19,7 +19,7 @@ typedef struct {
 static ngx_int_t ngx_http_capif_duplicate_auth_init(ngx_conf_t *cf);
 
 
-static ngx_http_module_t  ngx_http_capif_duplicate_auth_module_ctx = {
+static ngx_http_module_t  ngx_http_capif_duplicate_auth_filter_module_ctx = {
     NULL,                                  /* preconfiguration */
     ngx_http_capif_duplicate_auth_init,    /* postconfiguration */
 
@@ -34,9 +34,9 @@ static ngx_http_module_t  ngx_http_capif_duplicate_auth_module_ctx = {
 };
 
 
-ngx_module_t  ngx_http_capif_duplicate_auth_module = {
+ngx_module_t  ngx_http_capif_duplicate_auth_filter_module = {
     NGX_MODULE_V1,
-    &ngx_http_capif_duplicate_auth_module_ctx, /* module context */
+    &ngx_http_capif_duplicate_auth_filter_module_ctx, /* module context */
     NULL,                                  /* module directives */
     NGX_HTTP_MODULE,                       /* module type */
     NULL,                                  /* init master */
@@ -118,7 +118,7 @@ ngx_http_capif_duplicate_auth_header_filter(ngx_http_request_t *r)
     }
 
     ctx->body = ngx_http_capif_duplicate_auth_body;
-    ngx_http_set_ctx(r, ctx, ngx_http_capif_duplicate_auth_module);
+    ngx_http_set_ctx(r, ctx, ngx_http_capif_duplicate_auth_filter_module);
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -159,7 +159,8 @@ ngx_http_capif_duplicate_auth_body_filter(ngx_http_request_t *r,
     ngx_chain_t                           out, *cl;
     ngx_http_capif_duplicate_auth_ctx_t  *ctx;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_capif_duplicate_auth_module);
+    ctx = ngx_http_get_module_ctx(r,
+                                  ngx_http_capif_duplicate_auth_filter_module);
 
     if (ctx == NULL) {
         return ngx_http_next_body_filter(r, in);
