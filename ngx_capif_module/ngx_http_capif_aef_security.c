@@ -730,7 +730,10 @@ ngx_http_capif_aef_read_body(ngx_http_request_t *r, size_t max,
             continue;
         }
 
-        p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        /* an empty buffer may have no memory: no memcpy from NULL */
+        if (b->last != b->pos) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+        }
     }
 
     return NGX_OK;
