@@ -74,6 +74,9 @@ SCOPE = "3gpp#%s:%s" % (AEF_ID, API_NAME)
 BAD_LOG_PATTERNS = ("[alert]", "[crit]", "[emerg]", "segfault",
                     "exited on signal", "AddressSanitizer", "runtime error:")
 
+#: what a sanitizer build (scripts/asan-build) prints on a finding
+SANITIZER_PATTERNS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+
 #: the README's size cap on tokens
 MAX_TOKEN = 8192
 
@@ -250,7 +253,12 @@ def nginx_test_config(prefix, **conf):
                         "-e", "logs/error.log", "-t"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+    out = p.stdout.decode("utf-8", "replace")
+    # a sanitizer build reports here what nginx -t ran into
+    bad = [line for line in out.splitlines()
+           if any(s in line for s in SANITIZER_PATTERNS)]
+    assert not bad, "sanitizer report from nginx -t:\n" + out
+    return p.returncode, out
 
 
 class Nginx:
@@ -319,11 +327,14 @@ class Nginx:
         rc, out = nginx_test_config(self.prefix, port=self.port, **self.conf)
         assert rc == 0, "nginx -t refused the config:\n%s\n--- conf:\n%s" % (
             out, self.conf_text())
-        self.proc = subprocess.Popen(
-            [NGINX, "-p", self.prefix + "/", "-c", "conf/nginx.conf",
-             "-e", "logs/error.log"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        # what nginx prints before it redirects stderr to error.log (a
+        # sanitizer's report at start-up) goes to error.log too
+        with open(self.error_log_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", self.prefix + "/", "-c", "conf/nginx.conf",
+                 "-e", "logs/error.log"],
+                stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
         try:
             wait_port(self.port, proc=self.proc)
         except AssertionError:
