@@ -17,9 +17,10 @@ from cryptography.hazmat.primitives import serialization
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-ED_PRIVATE = (b"-----BEGIN PRIVATE KEY-----\n"
-              b"MC4CAQAwBQYDK2VwBCIEIDdpWmv195fInCvyvtL47uYFJ25vGhj0u2AXV6lrlf6Y\n"
-              b"-----END PRIVATE KEY-----\n")
+ED_PRIVATE = (
+    b"-----BEGIN PRIVATE KEY-----\n"
+    b"MC4CAQAwBQYDK2VwBCIEIDdpWmv195fInCvyvtL47uYFJ25vGhj0u2AXV6lrlf6Y\n"
+    b"-----END PRIVATE KEY-----\n")
 NOW = 1800000000    # the targets' fixed "now"
 
 
