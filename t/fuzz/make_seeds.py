@@ -5,6 +5,11 @@ Run once after changing a target's input format; the seeds are committed.
 Tokens are signed with the keys the targets configure (fuzz_token.c holds
 the Ed25519 private key; the RS256 one is t/fuzz/fuzz_token_rs256.key),
 so that they verify and the claim checks behind the signature are reached.
+
+The ``cov-*`` files beside them are not made here: they are the corpus of
+a long run of each target (``FUZZ_RUNS=10000000 scripts/fuzz``) minimized
+with libFuzzer's ``-merge=1``, so that the replay in scripts/test reaches
+what that run reached.
 """
 
 import base64
