@@ -27,7 +27,9 @@ together live in ``t/conftest.py``.  Later features (policy, revocation,
 
 All paths are computed from the repository root (the parent of ``t/``);
 ``CAPIF_BUILD`` overrides the build directory (module and capif-token),
-``CAPIF_NGINX`` the nginx binary.
+``CAPIF_NGINX`` the nginx binary.  ``CAPIF_STATIC=1`` says that binary
+has the module compiled in (scripts/static-build, scripts/asan-build): no
+config then gets a ``load_module`` line.
 """
 
 import base64
@@ -58,6 +60,8 @@ BUILD = os.environ.get("CAPIF_BUILD") or os.path.join(REPO, "build")
 MODULE_SO = os.path.join(BUILD, "ngx_http_capif_module.so")
 CAPIF_TOKEN = os.path.join(BUILD, "capif-token")
 NGINX = os.environ.get("CAPIF_NGINX", "/usr/sbin/nginx")
+#: the module is compiled into NGINX: never load the .so
+STATIC = os.environ.get("CAPIF_STATIC", "0") not in ("", "0")
 
 #: the AEF id, API name and invoker the default protected location and the
 #: default good claims agree on
@@ -69,6 +73,9 @@ SCOPE = "3gpp#%s:%s" % (AEF_ID, API_NAME)
 #: error.log patterns that fail a test at teardown
 BAD_LOG_PATTERNS = ("[alert]", "[crit]", "[emerg]", "segfault",
                     "exited on signal", "AddressSanitizer", "runtime error:")
+
+#: what a sanitizer build (scripts/asan-build) prints on a finding
+SANITIZER_PATTERNS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
 
 #: the README's size cap on tokens
 MAX_TOKEN = 8192
@@ -191,7 +198,7 @@ def _conf_text(port, http="", server="", main="", worker_processes=1,
     if user is None and os.geteuid() == 0:
         user = "root root"
     lines = []
-    if module:
+    if module and not STATIC:
         lines.append("load_module %s;" % module)
     if user:
         lines.append("user %s;" % user)
@@ -246,7 +253,12 @@ def nginx_test_config(prefix, **conf):
                         "-e", "logs/error.log", "-t"],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        timeout=30)
-    return p.returncode, p.stdout.decode("utf-8", "replace")
+    out = p.stdout.decode("utf-8", "replace")
+    # a sanitizer build reports here what nginx -t ran into
+    bad = [line for line in out.splitlines()
+           if any(s in line for s in SANITIZER_PATTERNS)]
+    assert not bad, "sanitizer report from nginx -t:\n" + out
+    return p.returncode, out
 
 
 class Nginx:
@@ -315,11 +327,14 @@ class Nginx:
         rc, out = nginx_test_config(self.prefix, port=self.port, **self.conf)
         assert rc == 0, "nginx -t refused the config:\n%s\n--- conf:\n%s" % (
             out, self.conf_text())
-        self.proc = subprocess.Popen(
-            [NGINX, "-p", self.prefix + "/", "-c", "conf/nginx.conf",
-             "-e", "logs/error.log"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True)
+        # what nginx prints before it redirects stderr to error.log (a
+        # sanitizer's report at start-up) goes to error.log too
+        with open(self.error_log_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                [NGINX, "-p", self.prefix + "/", "-c", "conf/nginx.conf",
+                 "-e", "logs/error.log"],
+                stdout=out, stderr=subprocess.STDOUT,
+                start_new_session=True)
         try:
             wait_port(self.port, proc=self.proc)
         except AssertionError:

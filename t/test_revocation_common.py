@@ -284,4 +284,5 @@ class Unmanaged:
         log = n.error_log()
         return [line for line in log.splitlines()
                 if "exited on signal" in line or "segfault" in line
-                or "AddressSanitizer" in line or "[emerg]" in line]
+                or any(p in line for p in capif.SANITIZER_PATTERNS)
+                or "[emerg]" in line]

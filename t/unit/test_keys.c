@@ -22,7 +22,7 @@
 #include "unit.h"
 
 
-#define MAX_FILES  64
+#define MAX_FILES  128
 
 static char   *files[MAX_FILES];
 static size_t  nfiles;
@@ -1211,6 +1211,113 @@ test_jwks(EVP_PKEY *rsa)
 }
 
 
+/*
+ * Ed25519 keys of small order or in a non-canonical encoding are refused
+ * at load, as JWK and as PEM; an honest key still loads.  Each weak key is
+ * a y coordinate (little-endian) with the sign bit as given.
+ */
+static void
+test_eddsa_weak(void)
+{
+    char            *path, err[256], json[256], *x;
+    size_t           i, len;
+    EVP_PKEY        *pk, *ed;
+    EVP_MD_CTX      *md;
+    unsigned char    raw[32], sig[64];
+    capif_keyset_t   ks;
+
+    static const struct {
+        const char  *hex;
+        const char  *why;
+    } weak[] = {
+        { "0100000000000000000000000000000000000000000000000000000000000000",
+          "small order" },
+        { "0100000000000000000000000000000000000000000000000000000000000080",
+          "small order" },
+        { "0000000000000000000000000000000000000000000000000000000000000000",
+          "small order" },
+        { "0000000000000000000000000000000000000000000000000000000000000080",
+          "small order" },
+        { "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+          "small order" },
+        { "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+          "small order" },
+        { "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+          "small order" },
+        { "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+          "small order" },
+        { "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+          "small order" },
+        /* y = p, p + 1, 2^255 - 1: non-canonical */
+        { "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+          "not canonically encoded" },
+        { "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+          "not canonically encoded" },
+        { "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+          "not canonically encoded" }
+    };
+
+    memset(&ks, 0, sizeof(ks));
+
+    for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+        for (len = 0; len < 32; len++) {
+            CHECK(sscanf(weak[i].hex + 2 * len, "%2hhx", &raw[len]) == 1);
+        }
+
+        /* JWK */
+        x = b64(raw, 32);
+        snprintf(json, sizeof(json), "{\"kty\": \"OKP\", \"crv\":"
+                 " \"Ed25519\", \"x\": \"%s\"}", x);
+        free(x);
+        path = write_str(json);
+        CHECK(load(&ks, path, NULL, NULL, err, sizeof(err)) == -1);
+        CHECK(strstr(err, weak[i].why) != NULL);
+        CHECK(ks.nkeys == 0);
+
+        /* PEM, with alg= too */
+        pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, raw, 32);
+        CHECK(pk != NULL);
+        path = pem_public(pk);
+        CHECK(load(&ks, path, "EdDSA", NULL, err, sizeof(err)) == -1);
+        CHECK(strstr(err, weak[i].why) != NULL);
+        CHECK(ks.nkeys == 0);
+
+        if (i == 0) {
+            /*
+             * Why: OpenSSL verifies the signature 0x01 || 0^63 of any
+             * message against the neutral point.
+             */
+            memset(sig, 0, sizeof(sig));
+            sig[0] = 0x01;
+            md = EVP_MD_CTX_new();
+            CHECK(md != NULL);
+            CHECK(EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1);
+            CHECK(EVP_DigestVerify(md, sig, 64, msg, MSG_LEN) == 1);
+            EVP_MD_CTX_free(md);
+        }
+
+        EVP_PKEY_free(pk);
+    }
+
+    /* an honest key loads, as PEM and as JWK */
+    ed = gen_ed("ED25519");
+    path = pem_public(ed);
+    CHECK(load(&ks, path, NULL, NULL, err, sizeof(err)) == 0);
+    len = sizeof(raw);
+    CHECK(EVP_PKEY_get_raw_public_key(ed, raw, &len) == 1 && len == 32);
+    x = b64(raw, 32);
+    snprintf(json, sizeof(json), "{\"kty\": \"OKP\", \"crv\": \"Ed25519\","
+             " \"x\": \"%s\"}", x);
+    free(x);
+    path = write_str(json);
+    CHECK(load(&ks, path, NULL, NULL, err, sizeof(err)) == 0);
+    CHECK(ks.nkeys == 2);
+
+    capif_keyset_free(&ks);
+    EVP_PKEY_free(ed);
+}
+
+
 int
 main(void)
 {
@@ -1224,6 +1331,7 @@ main(void)
     test_rsa_weak();
     test_ec();
     test_eddsa();
+    test_eddsa_weak();
     test_pem_kinds(rsa);
     test_jwks(rsa);
 
