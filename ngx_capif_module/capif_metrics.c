@@ -236,35 +236,31 @@ capif_metrics_head(capif_metrics_out_t *o, const char *name,
 
 static void
 capif_metrics_histogram(capif_metrics_out_t *o, const char *name,
-    const char *labels, const capif_metrics_bucket_t *b, size_t n,
+    const char *label, const capif_metrics_bucket_t *b, size_t n,
     const uint64_t *row)
 {
-    size_t    i;
-    uint64_t  acc;
+    size_t       i;
+    uint64_t     acc;
+    const char  *sep, *open, *close;
+
+    /* label: one fixed label such as alg="RS256", or "" for none */
+    sep = *label ? "," : "";
+    open = *label ? "{" : "";
+    close = *label ? "}" : "";
 
     acc = 0;
 
     for (i = 0; i < n; i++) {
         acc += row[i];
-        capif_metrics_printf(o, "%s_bucket{%sle=\"%s\"} %" PRIu64 "\n",
-                             name, labels, b[i].le, acc);
+        capif_metrics_printf(o, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n",
+                             name, label, sep, b[i].le, acc);
     }
 
-    if (*labels) {
-        /* "alg=\"RS256\"," without its trailing comma */
-        capif_metrics_printf(o, "%s_sum{%.*s} %" PRIu64 ".%09" PRIu64 "\n",
-                             name, (int) strlen(labels) - 1, labels,
-                             row[n + 1] / 1000000000,
-                             row[n + 1] % 1000000000);
-        capif_metrics_printf(o, "%s_count{%.*s} %" PRIu64 "\n",
-                             name, (int) strlen(labels) - 1, labels,
-                             row[n]);
-        return;
-    }
-
-    capif_metrics_printf(o, "%s_sum %" PRIu64 ".%09" PRIu64 "\n", name,
+    capif_metrics_printf(o, "%s_sum%s%s%s %" PRIu64 ".%09" PRIu64 "\n",
+                         name, open, label, close,
                          row[n + 1] / 1000000000, row[n + 1] % 1000000000);
-    capif_metrics_printf(o, "%s_count %" PRIu64 "\n", name, row[n]);
+    capif_metrics_printf(o, "%s_count%s%s%s %" PRIu64 "\n",
+                         name, open, label, close, row[n]);
 }
 
 
@@ -324,7 +320,7 @@ capif_metrics_render(char *buf, size_t size, const uint64_t *row,
                        "by algorithm.");
 
     for (alg = CAPIF_ALG_RS256; alg <= CAPIF_ALG_EDDSA; alg++) {
-        snprintf(labels, sizeof(labels), "alg=\"%s\",",
+        snprintf(labels, sizeof(labels), "alg=\"%s\"",
                  capif_alg_name((capif_alg_t) alg));
         capif_metrics_histogram(&o, "capif_token_verify_seconds", labels,
                                 capif_metrics_verify_buckets,
