@@ -21,6 +21,8 @@
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_cert.h"
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_rev_store.h"
+#include "ngx_http_capif_aef_security.h"
 #include "ngx_http_capif_metrics.h"
 #include "ngx_http_capif_invoker_status.h"
 #include "capif_aef_request.h"

@@ -10,6 +10,7 @@
 #include "ngx_http_capif.h"
 #include "ngx_http_capif_cert.h"
 #include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_rev_check.h"
 #include "capif_aef_request.h"
 #include "capif_b64url.h"
 #include "capif_cnf.h"

@@ -12,12 +12,13 @@
  * is never moved aside before its replacement is fsync'd, and an append
  * goes to the file at the path (a deleted or replaced journal is
  * rewritten from the zone first).
+ *
+ * It sees records and bytes only: the live set is walked and filled
+ * through the callbacks of ngx_http_capif_journal_t.  Whether the worker
+ * user may keep the file is ngx_http_capif_journal_access.c.
  */
 
-#include <grp.h>
-#include <pwd.h>
-
-#include "ngx_http_capif_revocation.h"
+#include "ngx_http_capif_journal.h"
 #include "ngx_http_capif_metrics.h"
 
 
@@ -109,7 +110,7 @@ ngx_http_capif_journal_close(void)
 
 /* the worker user owns the journal, so workers can append after a start */
 static void
-ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd,
+ngx_http_capif_journal_chown(ngx_http_capif_journal_t *jn, ngx_fd_t fd,
     char *path)
 {
     ngx_core_conf_t  *ccf;
@@ -118,7 +119,7 @@ ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd,
         return;
     }
 
-    ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
+    ccf = (ngx_core_conf_t *) ngx_get_conf(jn->cycle->conf_ctx,
                                            ngx_core_module);
 
     if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT) {
@@ -134,7 +135,7 @@ ngx_http_capif_journal_chown(ngx_http_capif_rev_zone_t *zone, ngx_fd_t fd,
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_capif_journal_dir(ngx_str_t *path, u_char *dir, size_t size)
 {
     size_t  len;
@@ -221,32 +222,26 @@ ngx_http_capif_journal_push_frame(u_char *out, size_t size,
 
 
 /*
- * The live entries as push frames after a header, in malloc()ed memory.
- * The caller holds the writer lock, and entries are linked, changed and
- * swept only under it: the walk needs no zone lock, so the request path
- * never waits for it.
+ * The live records as push frames after a header, in malloc()ed memory.
+ * The caller holds the owner's writer lock, under which alone records
+ * are added, changed and swept: the walk needs no other lock, so the
+ * request path never waits for it.
  */
 static u_char *
-ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
+ngx_http_capif_journal_snapshot(ngx_http_capif_journal_t *jn,
     int64_t now, size_t *out_len)
 {
-    u_char                     *buf, *pos, *frame, enc[CAPIF_REV_RECORD_MAX];
-    size_t                      size, len, plen, add;
-    ngx_queue_t                *q;
-    capif_rev_record_t          rec;
-    ngx_http_capif_rev_node_t  *node;
+    u_char              *buf, *pos, *frame, enc[CAPIF_REV_RECORD_MAX];
+    void                *cursor;
+    size_t               size, len, plen, add;
+    ngx_uint_t           n;
+    capif_rev_record_t   rec;
 
     /* records, their length prefixes, and a frame per chunk at most */
-    size = CAPIF_JOURNAL_HEADER_LEN + CAPIF_JOURNAL_FRAME_OVERHEAD;
-
-    for (q = ngx_queue_head(&zone->sh->queue);
-         q != ngx_queue_sentinel(&zone->sh->queue);
-         q = ngx_queue_next(q))
-    {
-        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
-        size += CAPIF_JOURNAL_FRAME_OVERHEAD + CAPIF_JOURNAL_RECORD_OVERHEAD
-                + ngx_http_capif_rev_node_enc_len(node);
-    }
+    size = jn->bound(jn->data, &n);
+    size += CAPIF_JOURNAL_HEADER_LEN + CAPIF_JOURNAL_FRAME_OVERHEAD
+            + n * (CAPIF_JOURNAL_FRAME_OVERHEAD
+                   + CAPIF_JOURNAL_RECORD_OVERHEAD);
 
     buf = malloc(size);
     if (buf == NULL) {
@@ -258,17 +253,9 @@ ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
     frame = NULL;
     plen = 0;
 
-    for (q = ngx_queue_head(&zone->sh->queue);
-         q != ngx_queue_sentinel(&zone->sh->queue);
-         q = ngx_queue_next(q))
-    {
-        node = ngx_queue_data(q, ngx_http_capif_rev_node_t, queue);
+    cursor = NULL;
 
-        if (node->expires <= now
-            || ngx_http_capif_rev_node_record(node, &rec) == 0)
-        {
-            continue;
-        }
+    while (jn->next(jn->data, &cursor, now, &rec) == NGX_OK) {
 
         len = capif_rev_encode(&rec, enc, sizeof(enc));
         if (len == 0) {
@@ -310,14 +297,14 @@ ngx_http_capif_journal_snapshot(ngx_http_capif_rev_zone_t *zone,
 
 
 /*
- * Rewrites the journal from the zone: a temporary file, fsync'd, then
+ * Rewrites the journal from the live records: a temporary file, fsync'd, then
  * renamed over the journal.  Until the rename the journal on disk is
  * untouched, so a failure anywhere (a full disk) loses nothing.  With
  * keep_damaged the old file stays reachable as <journal>.corrupt (a
  * second link: no data is copied, nothing is moved aside).
  */
 ngx_int_t
-ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
+ngx_http_capif_journal_rewrite(ngx_http_capif_journal_t *jn,
     ngx_http_capif_jlog_t *jl, ngx_uint_t keep_damaged)
 {
     u_char     *buf, *tmp, *saved;
@@ -325,22 +312,22 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
     ngx_fd_t    fd;
     ngx_err_t   err;
 
-    if (zone->journal.len == 0) {
+    if (jn->path.len == 0) {
         /* no capif_journal: nothing to keep */
-        zone->sh->journal_dirty = 0;
+        jn->sh->dirty = 0;
         return NGX_OK;
     }
 
-    tmp = malloc(2 * zone->journal.len + sizeof(".tmp") + sizeof(".corrupt"));
+    tmp = malloc(2 * jn->path.len + sizeof(".tmp") + sizeof(".corrupt"));
     if (tmp == NULL) {
         goto nomem;
     }
 
-    saved = tmp + zone->journal.len + sizeof(".tmp");
-    ngx_sprintf(tmp, "%V.tmp%Z", &zone->journal);
-    ngx_sprintf(saved, "%V.corrupt%Z", &zone->journal);
+    saved = tmp + jn->path.len + sizeof(".tmp");
+    ngx_sprintf(tmp, "%V.tmp%Z", &jn->path);
+    ngx_sprintf(saved, "%V.corrupt%Z", &jn->path);
 
-    buf = ngx_http_capif_journal_snapshot(zone, ngx_time(), &len);
+    buf = ngx_http_capif_journal_snapshot(jn, ngx_time(), &len);
     if (buf == NULL) {
         free(tmp);
         goto nomem;
@@ -353,7 +340,7 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
         goto failed;
     }
 
-    ngx_http_capif_journal_chown(zone, fd, NULL);
+    ngx_http_capif_journal_chown(jn, fd, NULL);
 
     if (ngx_http_capif_journal_write_all(fd, buf, len) != NGX_OK
         || ngx_http_capif_metrics_fsync(fd) == -1)
@@ -379,34 +366,34 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
         /* best effort: the inspection copy is no reason to fail */
         (void) unlink((char *) saved);
 
-        if (link((char *) zone->journal.data, (char *) saved) == -1
+        if (link((char *) jn->path.data, (char *) saved) == -1
             && ngx_errno != NGX_ENOENT)
         {
             ngx_http_capif_jlog(jl, NGX_LOG_ERR, ngx_errno,
                                 "capif journal: link(\"%V\", \"%s\") failed",
-                                &zone->journal, saved);
+                                &jn->path, saved);
         }
     }
 
-    if (rename((char *) tmp, (char *) zone->journal.data) == -1) {
+    if (rename((char *) tmp, (char *) jn->path.data) == -1) {
         err = ngx_errno;
         (void) unlink((char *) tmp);
         ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
                             "capif journal: rename(\"%s\", \"%V\") failed",
-                            tmp, &zone->journal);
+                            tmp, &jn->path);
         goto failed;
     }
 
-    (void) ngx_http_capif_journal_sync_dir(&zone->journal, jl);
+    (void) ngx_http_capif_journal_sync_dir(&jn->path, jl);
 
-    zone->sh->journal_size = len;
-    zone->sh->journal_gen++;
-    zone->sh->journal_dirty = 0;
+    jn->sh->size = len;
+    jn->sh->gen++;
+    jn->sh->dirty = 0;
     ngx_http_capif_journal_close();
 
     ngx_http_capif_jlog(jl, NGX_LOG_INFO, 0,
                         "capif journal \"%V\" rewritten: %uz bytes",
-                        &zone->journal, len);
+                        &jn->path, len);
 
     free(buf);
     free(tmp);
@@ -415,7 +402,7 @@ ngx_http_capif_journal_rewrite(ngx_http_capif_rev_zone_t *zone,
 
 failed:
 
-    zone->sh->journal_dirty = 1;
+    jn->sh->dirty = 1;
     free(buf);
     free(tmp);
 
@@ -425,18 +412,18 @@ nomem:
 
     ngx_http_capif_jlog(jl, NGX_LOG_ERR, 0,
                         "capif journal: out of memory for a rewrite");
-    zone->sh->journal_dirty = 1;
+    jn->sh->dirty = 1;
 
     return NGX_ERROR;
 }
 
 
 static ngx_int_t
-ngx_http_capif_journal_open(ngx_http_capif_rev_zone_t *zone,
+ngx_http_capif_journal_open(ngx_http_capif_journal_t *jn,
     ngx_http_capif_jlog_t *jl)
 {
     if (ngx_http_capif_journal_fd != NGX_INVALID_FILE
-        && ngx_http_capif_journal_fd_gen != zone->sh->journal_gen)
+        && ngx_http_capif_journal_fd_gen != jn->sh->gen)
     {
         /* rewritten by another process: ours is the old inode */
         ngx_http_capif_journal_close();
@@ -447,7 +434,7 @@ ngx_http_capif_journal_open(ngx_http_capif_rev_zone_t *zone,
     }
 
     /* no O_CREAT: a missing journal is rewritten from the zone instead */
-    ngx_http_capif_journal_fd = open((char *) zone->journal.data,
+    ngx_http_capif_journal_fd = open((char *) jn->path.data,
                                      O_WRONLY|O_APPEND);
 
     if (ngx_http_capif_journal_fd == -1) {
@@ -455,7 +442,7 @@ ngx_http_capif_journal_open(ngx_http_capif_rev_zone_t *zone,
         return NGX_DECLINED;
     }
 
-    ngx_http_capif_journal_fd_gen = zone->sh->journal_gen;
+    ngx_http_capif_journal_fd_gen = jn->sh->gen;
 
     return NGX_OK;
 }
@@ -466,7 +453,7 @@ ngx_http_capif_journal_open(ngx_http_capif_rev_zone_t *zone,
  * it?  NGX_DECLINED says why not in jl.
  */
 static ngx_int_t
-ngx_http_capif_journal_same(ngx_http_capif_rev_zone_t *zone,
+ngx_http_capif_journal_same(ngx_http_capif_journal_t *jn,
     ngx_http_capif_jlog_t *jl, off_t *size)
 {
     struct stat  fi, pi;
@@ -474,11 +461,11 @@ ngx_http_capif_journal_same(ngx_http_capif_rev_zone_t *zone,
     if (fstat(ngx_http_capif_journal_fd, &fi) == -1) {
         ngx_http_capif_jlog(jl, NGX_LOG_ALERT, ngx_errno,
                             "capif journal: fstat(\"%V\") failed",
-                            &zone->journal);
+                            &jn->path);
         return NGX_DECLINED;
     }
 
-    if (stat((char *) zone->journal.data, &pi) == -1
+    if (stat((char *) jn->path.data, &pi) == -1
         || fi.st_dev != pi.st_dev || fi.st_ino != pi.st_ino
         || fi.st_nlink == 0)
     {
@@ -486,23 +473,23 @@ ngx_http_capif_journal_same(ngx_http_capif_rev_zone_t *zone,
                             "capif journal \"%V\" was deleted or replaced "
                             "while in use: rewriting it from the zone "
                             "before the next acknowledgement",
-                            &zone->journal);
+                            &jn->path);
         return NGX_DECLINED;
     }
 
     if (!S_ISREG(fi.st_mode)) {
         ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
                             "capif journal \"%V\" is not a regular file",
-                            &zone->journal);
+                            &jn->path);
         return NGX_DECLINED;
     }
 
-    if (fi.st_size != zone->sh->journal_size) {
+    if (fi.st_size != jn->sh->size) {
         ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
                             "capif journal \"%V\" is %O bytes where %O "
                             "were written: rewriting it from the zone",
-                            &zone->journal, (off_t) fi.st_size,
-                            zone->sh->journal_size);
+                            &jn->path, (off_t) fi.st_size,
+                            jn->sh->size);
         return NGX_DECLINED;
     }
 
@@ -518,7 +505,7 @@ ngx_http_capif_journal_same(ngx_http_capif_rev_zone_t *zone,
  * replayed.
  */
 ngx_int_t
-ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
+ngx_http_capif_journal_append(ngx_http_capif_journal_t *jn, u_char *buf,
     size_t len, ngx_http_capif_jlog_t *jl)
 {
     off_t        size;
@@ -527,7 +514,7 @@ ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
     ngx_uint_t   tries;
     const char  *op;
 
-    path = &zone->journal;
+    path = &jn->path;
 
     if (path->len == 0) {
         return NGX_ERROR;
@@ -535,15 +522,15 @@ ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
 
     for (tries = 0; /* void */; tries++) {
 
-        if (zone->sh->journal_dirty || tries) {
+        if (jn->sh->dirty || tries) {
             if (tries > 1
-                || ngx_http_capif_journal_rewrite(zone, jl, 0) != NGX_OK)
+                || ngx_http_capif_journal_rewrite(jn, jl, 0) != NGX_OK)
             {
                 return NGX_ERROR;
             }
         }
 
-        if (ngx_http_capif_journal_open(zone, jl) != NGX_OK) {
+        if (ngx_http_capif_journal_open(jn, jl) != NGX_OK) {
             err = ngx_errno;
 
             if (err == NGX_ENOENT && tries == 0) {
@@ -557,11 +544,11 @@ ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
 
             ngx_http_capif_jlog(jl, NGX_LOG_ERR, err,
                                 "capif journal: open(\"%V\") failed", path);
-            zone->sh->journal_dirty = 1;
+            jn->sh->dirty = 1;
             return NGX_ERROR;
         }
 
-        if (ngx_http_capif_journal_same(zone, jl, &size) == NGX_OK) {
+        if (ngx_http_capif_journal_same(jn, jl, &size) == NGX_OK) {
             break;
         }
 
@@ -580,7 +567,7 @@ ngx_http_capif_journal_append(ngx_http_capif_rev_zone_t *zone, u_char *buf,
         goto undo;
     }
 
-    zone->sh->journal_size = size + len;
+    jn->sh->size = size + len;
 
     return NGX_OK;
 
@@ -599,7 +586,7 @@ undo:
 
         if (op[0] == 'f') {
             /* after a failed fsync the page cache cannot be trusted */
-            zone->sh->journal_dirty = 1;
+            jn->sh->dirty = 1;
             ngx_http_capif_journal_close();
         }
 
@@ -613,7 +600,7 @@ undo:
 
     ngx_http_capif_journal_close();
 
-    if (ngx_http_capif_journal_rewrite(zone, jl, 0) != NGX_OK) {
+    if (ngx_http_capif_journal_rewrite(jn, jl, 0) != NGX_OK) {
         ngx_http_capif_jlog(jl, NGX_LOG_ALERT, 0,
                             "capif journal \"%V\" keeps a refused push "
                             "until it can be rewritten", path);
@@ -701,10 +688,10 @@ ngx_http_capif_journal_read(ngx_str_t *path, u_char **buf, size_t *len,
 static int
 ngx_http_capif_journal_apply(void *data, const capif_rev_record_t *rec)
 {
-    ngx_int_t                   rc;
-    ngx_http_capif_rev_zone_t  *zone = data;
+    ngx_int_t                  rc;
+    ngx_http_capif_journal_t  *jn = data;
 
-    rc = ngx_http_capif_rev_insert_locked(zone, rec);
+    rc = jn->add(jn->data, rec);
 
     if (rc == NGX_DECLINED) {
         return 1;
@@ -715,7 +702,7 @@ ngx_http_capif_journal_apply(void *data, const capif_rev_record_t *rec)
 
 
 ngx_int_t
-ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
+ngx_http_capif_journal_replay(ngx_http_capif_journal_t *jn,
     ngx_log_t *log)
 {
     int                      rc;
@@ -725,39 +712,32 @@ ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
     capif_journal_replay_t   res;
     ngx_http_capif_jlog_t    jl;
 
-    if (zone->journal.len == 0) {
+    if (jn->path.len == 0) {
         return NGX_OK;
     }
 
-    if (ngx_http_capif_journal_read(&zone->journal, &buf, &len, log)
+    if (ngx_http_capif_journal_read(&jn->path, &buf, &len, log)
         != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    ngx_shmtx_lock(&zone->shpool->mutex);
-
     rc = capif_journal_replay(buf, len, ngx_time(),
-                              ngx_http_capif_journal_apply, zone, &res);
-
-    ngx_shmtx_unlock(&zone->shpool->mutex);
+                              ngx_http_capif_journal_apply, jn, &res);
 
     ngx_free(buf);
 
     if (rc != 0) {
         if (res.status == CAPIF_JOURNAL_OK) {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "capif journal \"%V\": capif_zone is too small "
-                          "for its live entries (%ui stored so far)",
-                          &zone->journal, zone->sh->count);
-
-        } else {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "capif journal \"%V\" is not a capif journal of "
-                          "version %d to %d: refusing to touch it",
-                          &zone->journal, CAPIF_JOURNAL_VERSION_MIN,
-                          CAPIF_JOURNAL_VERSION);
+            /* no room: the owner of the records says how many it holds */
+            return NGX_DECLINED;
         }
+
+        ngx_log_error(NGX_LOG_EMERG, log, 0,
+                      "capif journal \"%V\" is not a capif journal of "
+                      "version %d to %d: refusing to touch it",
+                      &jn->path, CAPIF_JOURNAL_VERSION_MIN,
+                      CAPIF_JOURNAL_VERSION);
 
         return NGX_ERROR;
     }
@@ -765,28 +745,28 @@ ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
     if (res.status == CAPIF_JOURNAL_TORN_HEADER) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "capif journal \"%V\" has a torn header (%uz bytes): "
-                      "starting empty", &zone->journal, len);
+                      "starting empty", &jn->path, len);
 
     } else if (res.damaged) {
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "capif journal \"%V\": %s at offset %uz; the valid "
                       "prefix of %uz bytes (%uz whole pushes) is kept, "
                       "%uz bytes are dropped",
-                      &zone->journal, res.error, res.valid_end,
+                      &jn->path, res.error, res.valid_end,
                       res.valid_end, res.pushes, len - res.valid_end);
     }
 
     if (res.skipped) {
         ngx_log_error(NGX_LOG_WARN, log, 0,
                       "capif journal \"%V\": %uz records not understood, "
-                      "skipped", &zone->journal, res.skipped);
+                      "skipped", &jn->path, res.skipped);
     }
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "capif journal \"%V\" replayed: %uz live, %uz expired",
-                  &zone->journal, res.live, res.expired);
+                  &jn->path, res.live, res.expired);
 
-    zone->sh->journal_size = len;
+    jn->sh->size = len;
 
     if (ngx_test_config) {
         /* "nginx -t" only reads: the running nginx owns the file */
@@ -797,7 +777,7 @@ ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
     ngx_memzero(&jl, sizeof(ngx_http_capif_jlog_t));
     jl.log = log;
 
-    if (ngx_http_capif_journal_rewrite(zone, &jl, res.damaged) == NGX_OK) {
+    if (ngx_http_capif_journal_rewrite(jn, &jl, res.damaged) == NGX_OK) {
         return NGX_OK;
     }
 
@@ -810,200 +790,23 @@ ngx_http_capif_journal_replay(ngx_http_capif_rev_zone_t *zone,
          * prefix is replayed at the next start) and pushes are refused
          * until a rewrite succeeds.
          */
-        zone->sh->journal_dirty = 1;
+        jn->sh->dirty = 1;
 
         ngx_log_error(NGX_LOG_ALERT, log, 0,
                       "capif journal \"%V\" cannot be rewritten: it is "
                       "left as it is, and revocations are answered 503 "
-                      "until it can be", &zone->journal);
+                      "until it can be", &jn->path);
         return NGX_OK;
     }
 
     /* a sound journal: appends go on at its end */
-    zone->sh->journal_dirty = 0;
-    ngx_http_capif_journal_chown(zone, NGX_INVALID_FILE,
-                                 (char *) zone->journal.data);
+    jn->sh->dirty = 0;
+    ngx_http_capif_journal_chown(jn, NGX_INVALID_FILE,
+                                 (char *) jn->path.data);
 
     ngx_log_error(NGX_LOG_WARN, log, 0,
                   "capif journal \"%V\" cannot be compacted at start-up: "
-                  "appending to it as it is", &zone->journal);
-
-    return NGX_OK;
-}
-
-
-/* what the worker user is: uid, groups, name */
-
-typedef struct {
-    ngx_uid_t       uid;
-    const char     *name;
-    int             ngroups;
-    gid_t           groups[64];
-} ngx_http_capif_journal_user_t;
-
-
-static ngx_uint_t
-ngx_http_capif_journal_may(ngx_http_capif_journal_user_t *u, struct stat *st,
-    mode_t want)
-{
-    int     i;
-    mode_t  bits;
-
-    if (u->uid == 0) {
-        return 1;
-    }
-
-    if (st->st_uid == u->uid) {
-        bits = (st->st_mode >> 6) & 7;
-
-    } else {
-        bits = st->st_mode & 7;
-
-        for (i = 0; i < u->ngroups; i++) {
-            if (u->groups[i] == st->st_gid) {
-                bits = (st->st_mode >> 3) & 7;
-                break;
-            }
-        }
-    }
-
-    return (bits & want) == want;
-}
-
-
-/* the permission bits in octal, as ls -n and chmod know them */
-static u_char *
-ngx_http_capif_journal_mode(struct stat *st, u_char *out)
-{
-    ngx_uint_t  i, m;
-
-    m = st->st_mode & 07777;
-
-    for (i = 0; i < 4; i++) {
-        out[3 - i] = (u_char) ('0' + (m & 7));
-        m >>= 3;
-    }
-
-    out[4] = '\0';
-
-    return out;
-}
-
-
-/*
- * Can the worker user append to the journal and replace it (compaction:
- * create a file in its directory and rename it over the journal)?  Runs
- * at configuration time, for "nginx -t" as for a start or reload.
- */
-ngx_int_t
-ngx_http_capif_journal_check_access(ngx_http_capif_rev_zone_t *zone,
-    ngx_log_t *log)
-{
-    u_char                         *p, dir[NGX_MAX_PATH], part[NGX_MAX_PATH];
-    u_char                          mode[8];
-    struct stat                     st;
-    struct passwd                  *pw;
-    ngx_core_conf_t                *ccf;
-    ngx_http_capif_journal_user_t   u;
-
-    if (zone->journal.len == 0) {
-        return NGX_OK;
-    }
-
-    ngx_memzero(&u, sizeof(ngx_http_capif_journal_user_t));
-
-    ccf = (ngx_core_conf_t *) ngx_get_conf(zone->cycle->conf_ctx,
-                                           ngx_core_module);
-
-    if (geteuid() == 0) {
-        if (ccf == NULL || ccf->user == (ngx_uid_t) NGX_CONF_UNSET_UINT
-            || ccf->user == 0)
-        {
-            return NGX_OK;
-        }
-
-        u.uid = ccf->user;
-        u.name = ccf->username;
-        u.ngroups = sizeof(u.groups) / sizeof(gid_t);
-
-        if (getgrouplist(u.name, ccf->group, u.groups, &u.ngroups) == -1) {
-            /* more than we keep: the primary group only */
-            u.groups[0] = ccf->group;
-            u.ngroups = 1;
-        }
-
-    } else {
-        u.uid = geteuid();
-        pw = getpwuid(u.uid);
-        u.name = pw ? pw->pw_name : "(this user)";
-        u.groups[0] = getegid();
-        u.ngroups = getgroups(sizeof(u.groups) / sizeof(gid_t) - 1,
-                              u.groups + 1);
-        u.ngroups = (u.ngroups < 0) ? 1 : u.ngroups + 1;
-    }
-
-    if (ngx_http_capif_journal_dir(&zone->journal, dir, sizeof(dir))
-        != NGX_OK)
-    {
-        return NGX_OK;
-    }
-
-    /* every directory on the way must be searchable */
-    for (p = dir + 1; *p; p++) {
-        if (*p != '/' || p[1] == '\0') {
-            continue;
-        }
-
-        ngx_memcpy(part, dir, p - dir);
-        part[p - dir] = '\0';
-
-        if (stat((char *) part, &st) == 0 && S_ISDIR(st.st_mode)
-            && !ngx_http_capif_journal_may(&u, &st, 1))
-        {
-            ngx_log_error(NGX_LOG_EMERG, log, 0,
-                          "capif_journal \"%V\": the worker user \"%s\" "
-                          "cannot search the directory \"%s\" (owner %d, "
-                          "mode %s)", &zone->journal, u.name, part,
-                          (int) st.st_uid,
-                          ngx_http_capif_journal_mode(&st, mode));
-            return NGX_ERROR;
-        }
-    }
-
-    if (stat((char *) dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-        ngx_log_error(NGX_LOG_EMERG, log, ngx_errno,
-                      "capif_journal \"%V\": the directory \"%s\" the "
-                      "journal and its compaction need is missing",
-                      &zone->journal, dir);
-        return NGX_ERROR;
-    }
-
-    if (!ngx_http_capif_journal_may(&u, &st, 3)) {
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "capif_journal \"%V\": the worker user \"%s\" cannot "
-                      "write the directory \"%s\" (owner %d, mode %s), "
-                      "which compaction needs to replace the journal",
-                      &zone->journal, u.name, dir, (int) st.st_uid,
-                      ngx_http_capif_journal_mode(&st, mode));
-        return NGX_ERROR;
-    }
-
-    if (stat((char *) zone->journal.data, &st) == -1) {
-        /* none yet: the directory lets the workers create it */
-        return NGX_OK;
-    }
-
-    if (S_ISREG(st.st_mode) && !ngx_http_capif_journal_may(&u, &st, 2)
-        && geteuid() != 0)
-    {
-        /* as root, the master hands the file to the worker user */
-        ngx_log_error(NGX_LOG_EMERG, log, 0,
-                      "capif_journal \"%V\": the worker user \"%s\" cannot "
-                      "write the journal file (owner %d, mode %s)",
-                      &zone->journal, u.name, (int) st.st_uid,
-                      ngx_http_capif_journal_mode(&st, mode));
-        return NGX_ERROR;
-    }
+                  "appending to it as it is", &jn->path);
 
     return NGX_OK;
 }
