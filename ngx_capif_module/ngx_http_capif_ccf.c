@@ -5,6 +5,8 @@
  * upstream machinery (proxy_pass, proxy_ssl_*) does the connection.
  */
 
+#include <signal.h>
+
 #include "ngx_http_capif_ccf.h"
 
 
@@ -299,4 +301,72 @@ ngx_http_capif_ccf_wait_handler(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_core_run_phases;
 
     ngx_http_core_run_phases(r);
+}
+
+
+ngx_uint_t
+ngx_http_capif_ccf_leased(ngx_http_capif_ccf_lease_t *lease, time_t now)
+{
+    if (lease->pid == 0 || lease->until <= now) {
+        return 0;
+    }
+
+    /* a worker that died mid-fetch leaves its lease behind */
+    if (lease->pid != ngx_pid && kill(lease->pid, 0) == -1
+        && ngx_errno == NGX_ESRCH)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+void
+ngx_http_capif_ccf_take_lease(ngx_http_capif_ccf_lease_t *lease,
+    time_t now)
+{
+    lease->pid = ngx_pid;
+    lease->until = now + NGX_HTTP_CAPIF_CCF_LEASE;
+    lease->attempt = now;
+}
+
+
+void
+ngx_http_capif_ccf_end_lease(ngx_http_capif_ccf_lease_t *lease)
+{
+    if (lease->pid == ngx_pid) {
+        lease->pid = 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_capif_ccf_unavailable(ngx_http_request_t *r, time_t retry,
+    const char *cause, const char *detail)
+{
+    ngx_int_t         rc;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Retry-After");
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%T", retry) - h->value.data;
+
+    rc = ngx_http_capif_send_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "Service Unavailable", cause, detail);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }
