@@ -345,23 +345,20 @@ ngx_int_t
 ngx_http_capif_ccf_unavailable(ngx_http_request_t *r, time_t retry,
     const char *cause, const char *detail)
 {
-    ngx_int_t         rc;
-    ngx_table_elt_t  *h;
+    u_char     *p;
+    ngx_int_t   rc;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "Retry-After");
-
-    h->value.data = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
-    if (h->value.data == NULL) {
+    if (ngx_http_capif_add_header(r, "Retry-After", p,
+                                  ngx_sprintf(p, "%T", retry) - p)
+        != NGX_OK)
+    {
         return NGX_ERROR;
     }
-
-    h->value.len = ngx_sprintf(h->value.data, "%T", retry) - h->value.data;
 
     rc = ngx_http_capif_send_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                      "Service Unavailable", cause, detail);

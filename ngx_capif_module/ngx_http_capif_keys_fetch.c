@@ -108,6 +108,25 @@ ngx_http_capif_keys_unavailable(ngx_http_request_t *r,
 }
 
 
+/* the location's source of ks if capif_key_request fetches its keys */
+static ngx_http_capif_keysrc_t *
+ngx_http_capif_keys_requested(ngx_http_request_t *r, capif_keyset_t *ks)
+{
+    ngx_http_capif_keysrc_t         *src;
+    ngx_http_capif_keys_loc_conf_t  *klcf;
+
+    klcf = ngx_http_get_module_loc_conf(r,
+                                        ngx_http_capif_keys_refresh_module);
+    src = klcf->src;
+
+    if (src == NULL || src->entry == NULL || src->ks != ks) {
+        return NULL;
+    }
+
+    return src;
+}
+
+
 ngx_int_t
 ngx_http_capif_keys_check(ngx_http_request_t *r, capif_keyset_t *ks,
     capif_error_t *err)
@@ -118,14 +137,10 @@ ngx_http_capif_keys_check(ngx_http_request_t *r, capif_keyset_t *ks,
     ngx_http_capif_keysrc_t          *src;
     ngx_http_capif_keys_ctx_t        *ctx;
     ngx_http_capif_keys_entry_t      *e;
-    ngx_http_capif_keys_loc_conf_t   *klcf;
     ngx_http_capif_keys_main_conf_t  *kmcf;
 
-    klcf = ngx_http_get_module_loc_conf(r,
-                                        ngx_http_capif_keys_refresh_module);
-    src = klcf->src;
-
-    if (src == NULL || src->entry == NULL || src->ks != ks) {
+    src = ngx_http_capif_keys_requested(r, ks);
+    if (src == NULL) {
         return NGX_OK;
     }
 
@@ -231,14 +246,10 @@ ngx_http_capif_keys_unknown_kid(ngx_http_request_t *r, capif_keyset_t *ks)
     ngx_http_capif_keysrc_t          *src;
     ngx_http_capif_keys_ctx_t        *ctx;
     ngx_http_capif_keys_entry_t      *e;
-    ngx_http_capif_keys_loc_conf_t   *klcf;
     ngx_http_capif_keys_main_conf_t  *kmcf;
 
-    klcf = ngx_http_get_module_loc_conf(r,
-                                        ngx_http_capif_keys_refresh_module);
-    src = klcf->src;
-
-    if (src == NULL || src->entry == NULL || src->ks != ks) {
+    src = ngx_http_capif_keys_requested(r, ks);
+    if (src == NULL) {
         return NGX_DECLINED;
     }
 

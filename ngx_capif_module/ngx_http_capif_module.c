@@ -149,6 +149,17 @@ ngx_module_t  ngx_http_capif_module = {
 };
 
 
+void
+ngx_http_capif_claims_conf(ngx_http_capif_loc_conf_t *lcf,
+    capif_claims_conf_t *cc)
+{
+    cc->leeway = lcf->leeway;
+    cc->invoker_claim = ngx_http_capif_invoker_claims[lcf->invoker_claim];
+    cc->expected_type = lcf->token_type.len
+                        ? (const char *) lcf->token_type.data : NULL;
+}
+
+
 static ngx_int_t
 ngx_http_capif_handler(ngx_http_request_t *r)
 {
@@ -226,11 +237,7 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_capif_cleanup;
     cln->data = ctx;
 
-    claims_conf.leeway = lcf->leeway;
-    claims_conf.invoker_claim =
-                          ngx_http_capif_invoker_claims[lcf->invoker_claim];
-    claims_conf.expected_type = lcf->token_type.len
-                                ? (const char *) lcf->token_type.data : NULL;
+    ngx_http_capif_claims_conf(lcf, &claims_conf);
 
     /* a call that waited for the CCF runs this again */
     capif_token_free(&ctx->token);

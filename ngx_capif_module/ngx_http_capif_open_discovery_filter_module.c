@@ -398,14 +398,9 @@ ngx_http_capif_od_emit(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx,
     r->headers_out.charset.len = 0;
     r->headers_out.content_type_lowcase = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_capif_od_no_store(r) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     r->headers_out.status = status;
     r->headers_out.content_type = *type;
