@@ -111,6 +111,9 @@ ngx_int_t ngx_http_capif_send_problem(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, const char *cause,
     const char *detail);
 
+/* a copy in pool of len bytes the core malloc()ed; data is freed */
+u_char *ngx_http_capif_adopt(ngx_pool_t *pool, char *data, size_t len);
+
 /* adds a response header; key and value must outlive r */
 ngx_int_t ngx_http_capif_add_header(ngx_http_request_t *r, const char *key,
     u_char *value, size_t len);

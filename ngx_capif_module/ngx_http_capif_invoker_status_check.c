@@ -25,13 +25,57 @@ ngx_http_capif_status_unavailable(ngx_http_request_t *r,
 }
 
 
+/* the call's context, with the zone key of its invoker, AEF and API */
+static ngx_http_capif_status_ctx_t *
+ngx_http_capif_status_get_ctx(ngx_http_request_t *r,
+    ngx_http_capif_status_loc_conf_t *slcf, ngx_str_t *invoker,
+    ngx_str_t *aef_id, ngx_str_t *api_id)
+{
+    u_char                       *p;
+    ngx_http_capif_status_ctx_t  *sctx;
+
+    sctx = ngx_http_get_module_ctx(r, ngx_http_capif_invoker_status_module);
+
+    if (sctx == NULL) {
+        sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_status_ctx_t));
+        if (sctx == NULL) {
+            return NULL;
+        }
+
+        ngx_http_set_ctx(r, sctx, ngx_http_capif_invoker_status_module);
+    }
+
+    if (sctx->key.len) {
+        return sctx;
+    }
+
+    /* uri, invoker, AEF and API, NUL-separated: none may hold a NUL */
+    sctx->key.len = slcf->uri.len + invoker->len + aef_id->len + api_id->len
+                    + 3;
+    p = ngx_pnalloc(r->pool, sctx->key.len);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    sctx->key.data = p;
+    p = ngx_cpymem(p, slcf->uri.data, slcf->uri.len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, invoker->data, invoker->len);
+    *p++ = '\0';
+    p = ngx_cpymem(p, aef_id->data, aef_id->len);
+    *p++ = '\0';
+    ngx_memcpy(p, api_id->data, api_id->len);
+
+    return sctx;
+}
+
+
 ngx_int_t
 ngx_http_capif_invoker_status_check(ngx_http_request_t *r,
     ngx_http_capif_ctx_t *ctx, capif_error_t *err)
 {
     enum { DECIDE, BACKGROUND, FETCH, WAIT, FALLBACK }  action;
 
-    u_char                             *p;
     time_t                              now, retry, checked;
     ngx_str_t                          *api_id;
     ngx_uint_t                          state, fresh, known;
@@ -59,34 +103,10 @@ ngx_http_capif_invoker_status_check(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    sctx = ngx_http_get_module_ctx(r, ngx_http_capif_invoker_status_module);
-
+    sctx = ngx_http_capif_status_get_ctx(r, slcf, &ctx->invoker_id,
+                                         &lcf->aef_id, api_id);
     if (sctx == NULL) {
-        sctx = ngx_pcalloc(r->pool, sizeof(ngx_http_capif_status_ctx_t));
-        if (sctx == NULL) {
-            return NGX_ERROR;
-        }
-
-        ngx_http_set_ctx(r, sctx, ngx_http_capif_invoker_status_module);
-    }
-
-    /* uri, invoker, AEF and API, NUL-separated: none may hold a NUL */
-    if (sctx->key.len == 0) {
-        sctx->key.len = slcf->uri.len + ctx->invoker_id.len
-                        + lcf->aef_id.len + api_id->len + 3;
-        p = ngx_pnalloc(r->pool, sctx->key.len);
-        if (p == NULL) {
-            return NGX_ERROR;
-        }
-
-        sctx->key.data = p;
-        p = ngx_cpymem(p, slcf->uri.data, slcf->uri.len);
-        *p++ = '\0';
-        p = ngx_cpymem(p, ctx->invoker_id.data, ctx->invoker_id.len);
-        *p++ = '\0';
-        p = ngx_cpymem(p, lcf->aef_id.data, lcf->aef_id.len);
-        *p++ = '\0';
-        ngx_memcpy(p, api_id->data, api_id->len);
+        return NGX_ERROR;
     }
 
     now = ngx_time();

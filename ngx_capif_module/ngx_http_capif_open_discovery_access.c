@@ -155,15 +155,12 @@ ngx_http_capif_od_handler(ngx_http_request_t *r)
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        body.data = ngx_pnalloc(r->pool, len);
+        body.data = ngx_http_capif_adopt(r->pool, json, len);
         if (body.data == NULL) {
-            free(json);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         body.len = len;
-        ngx_memcpy(body.data, json, len);
-        free(json);
 
         rc = ngx_http_capif_send_body(r, NGX_HTTP_BAD_REQUEST,
                                       &ngx_http_capif_od_problem_type, &body);

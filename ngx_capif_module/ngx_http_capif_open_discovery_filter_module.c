@@ -301,14 +301,10 @@ ngx_http_capif_od_finish(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx)
         return ngx_http_capif_od_refuse(r, ctx, why);
     }
 
-    data = ngx_pnalloc(r->pool, len);
+    data = ngx_http_capif_adopt(r->pool, json, len);
     if (data == NULL) {
-        free(json);
         return NGX_ERROR;
     }
-
-    ngx_memcpy(data, json, len);
-    free(json);
 
     return ngx_http_capif_od_emit(r, ctx, ctx->status, type, data, len);
 }
@@ -334,14 +330,10 @@ ngx_http_capif_od_refuse(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    data = ngx_pnalloc(r->pool, len);
+    data = ngx_http_capif_adopt(r->pool, json, len);
     if (data == NULL) {
-        free(json);
         return NGX_ERROR;
     }
-
-    ngx_memcpy(data, json, len);
-    free(json);
 
     return ngx_http_capif_od_emit(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                   &ngx_http_capif_od_problem_type, data, len);

@@ -198,3 +198,20 @@ ngx_http_capif_deny(ngx_http_request_t *r, const capif_error_t *err)
     return ngx_http_capif_send_problem(r, o->status, o->title, err->cause,
                                        err->detail);
 }
+
+
+u_char *
+ngx_http_capif_adopt(ngx_pool_t *pool, char *data, size_t len)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p != NULL) {
+        ngx_memcpy(p, data, len);
+    }
+
+    free(data);
+
+    return p;
+}
