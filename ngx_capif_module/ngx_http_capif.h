@@ -60,6 +60,14 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_capif_module;
 
+/*
+ * The token of an Authorization header (h may be NULL) of the Bearer
+ * scheme.  Returns NGX_OK, or NGX_DECLINED with *err set: to *none when
+ * h is not of the Bearer scheme.
+ */
+ngx_int_t ngx_http_capif_bearer(ngx_table_elt_t *h, ngx_str_t *token,
+    const capif_error_t *none, capif_error_t *err);
+
 /* what a location's capif_leeway, capif_invoker_claim, ... ask of claims */
 void ngx_http_capif_claims_conf(ngx_http_capif_loc_conf_t *lcf,
     capif_claims_conf_t *cc);

@@ -40,6 +40,7 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
     capif_error_t *err)
 {
     u_char                         *p, *end, *scratch;
+    ngx_str_t                       token;
     ngx_int_t                       rc;
     ngx_pool_cleanup_t             *cln;
     ngx_http_capif_ctx_t           *cctx;
@@ -50,6 +51,10 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
     ngx_http_capif_od_main_conf_t  *mcf;
 
     static ngx_str_t                none = ngx_string("-");
+    static const capif_error_t      not_bearer = {
+        CAPIF_INVALID_TOKEN, "TOKEN_SCHEME",
+        "open discovery takes a Bearer token or none"
+    };
 
     ctx->invoker_id = none;
 
@@ -81,33 +86,15 @@ ngx_http_capif_od_tier(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    p = r->headers_in.authorization->value.data;
-    end = p + r->headers_in.authorization->value.len;
-
-    /* RFC 6750 section 2.1; nginx has trimmed trailing spaces */
-    if (end - p < (ssize_t) sizeof("Bearer") - 1
-        || ngx_strncasecmp(p, (u_char *) "Bearer", sizeof("Bearer") - 1)
-           != 0
-        || (end - p > (ssize_t) sizeof("Bearer") - 1
-            && p[sizeof("Bearer") - 1] != ' '))
+    if (ngx_http_capif_bearer(r->headers_in.authorization, &token,
+                              &not_bearer, err)
+        != NGX_OK)
     {
-        (void) capif_fail(err, CAPIF_INVALID_TOKEN, "TOKEN_SCHEME",
-                          "open discovery takes a Bearer token or none");
         return NGX_DECLINED;
     }
 
-    p += sizeof("Bearer") - 1;
-
-    while (p < end && *p == ' ') {
-        p++;
-    }
-
-    if (p == end) {
-        (void) capif_fail(err, CAPIF_INVALID_REQUEST, "BEARER_EMPTY",
-                          "Authorization header has the Bearer scheme but "
-                          "no token");
-        return NGX_DECLINED;
-    }
+    p = token.data;
+    end = token.data + token.len;
 
     ccf = ngx_http_get_module_loc_conf(r, ngx_http_capif_module);
 
