@@ -60,6 +60,18 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_capif_module;
 
+/*
+ * The token of an Authorization header (h may be NULL) of the Bearer
+ * scheme.  Returns NGX_OK, or NGX_DECLINED with *err set: to *none when
+ * h is not of the Bearer scheme.
+ */
+ngx_int_t ngx_http_capif_bearer(ngx_table_elt_t *h, ngx_str_t *token,
+    const capif_error_t *none, capif_error_t *err);
+
+/* what a location's capif_leeway, capif_invoker_claim, ... ask of claims */
+void ngx_http_capif_claims_conf(ngx_http_capif_loc_conf_t *lcf,
+    capif_claims_conf_t *cc);
+
 
 /*
  * Checks run by the access handler, certificate first, then policy, then
@@ -77,6 +89,10 @@ extern ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
 
 /* registers the $capif_* variables */
 ngx_int_t ngx_http_capif_add_variables(ngx_conf_t *cf);
+
+/* registers each variable of vars, up to ngx_http_null_variable */
+ngx_int_t ngx_http_capif_register_variables(ngx_conf_t *cf,
+    ngx_http_variable_t *vars);
 
 /*
  * Records the decision on a call (status 200 and cause NULL: allowed) for
@@ -102,6 +118,13 @@ ngx_int_t ngx_http_capif_deny(ngx_http_request_t *r,
 ngx_int_t ngx_http_capif_send_problem(ngx_http_request_t *r,
     ngx_uint_t status, const char *title, const char *cause,
     const char *detail);
+
+/* a copy in pool of len bytes the core malloc()ed; data is freed */
+u_char *ngx_http_capif_adopt(ngx_pool_t *pool, char *data, size_t len);
+
+/* adds a response header; key and value must outlive r */
+ngx_int_t ngx_http_capif_add_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len);
 
 /* sends body with status and content type; body must live in r->pool */
 ngx_int_t ngx_http_capif_send_body(ngx_http_request_t *r, ngx_uint_t status,

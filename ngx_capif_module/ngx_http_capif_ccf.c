@@ -5,6 +5,8 @@
  * upstream machinery (proxy_pass, proxy_ssl_*) does the connection.
  */
 
+#include <signal.h>
+
 #include "ngx_http_capif_ccf.h"
 
 
@@ -299,4 +301,69 @@ ngx_http_capif_ccf_wait_handler(ngx_http_request_t *r)
     r->write_event_handler = ngx_http_core_run_phases;
 
     ngx_http_core_run_phases(r);
+}
+
+
+ngx_uint_t
+ngx_http_capif_ccf_leased(ngx_http_capif_ccf_lease_t *lease, time_t now)
+{
+    if (lease->pid == 0 || lease->until <= now) {
+        return 0;
+    }
+
+    /* a worker that died mid-fetch leaves its lease behind */
+    if (lease->pid != ngx_pid && kill(lease->pid, 0) == -1
+        && ngx_errno == NGX_ESRCH)
+    {
+        return 0;
+    }
+
+    return 1;
+}
+
+
+void
+ngx_http_capif_ccf_take_lease(ngx_http_capif_ccf_lease_t *lease,
+    time_t now)
+{
+    lease->pid = ngx_pid;
+    lease->until = now + NGX_HTTP_CAPIF_CCF_LEASE;
+    lease->attempt = now;
+}
+
+
+void
+ngx_http_capif_ccf_end_lease(ngx_http_capif_ccf_lease_t *lease)
+{
+    if (lease->pid == ngx_pid) {
+        lease->pid = 0;
+    }
+}
+
+
+ngx_int_t
+ngx_http_capif_ccf_unavailable(ngx_http_request_t *r, time_t retry,
+    const char *cause, const char *detail)
+{
+    u_char     *p;
+    ngx_int_t   rc;
+
+    p = ngx_pnalloc(r->pool, NGX_TIME_T_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_capif_add_header(r, "Retry-After", p,
+                                  ngx_sprintf(p, "%T", retry) - p)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    rc = ngx_http_capif_send_problem(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                     "Service Unavailable", cause, detail);
+
+    ngx_http_finalize_request(r, rc);
+
+    return NGX_DONE;
 }

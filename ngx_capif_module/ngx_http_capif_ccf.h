@@ -12,6 +12,9 @@
 #include "ngx_http_capif.h"
 
 
+/* a fetch lease outlives no fetch: proxy timeouts are shorter */
+#define NGX_HTTP_CAPIF_CCF_LEASE  30
+
 typedef struct {
     ngx_uint_t            status;        /* 0: no answer at all */
     ngx_str_t             content_type;
@@ -49,6 +52,36 @@ char *ngx_http_capif_ccf_check_uri(ngx_conf_t *cf, ngx_str_t *uri,
  * does): for a call that waits for another worker's fetch.
  */
 ngx_int_t ngx_http_capif_ccf_wait(ngx_http_request_t *r, ngx_msec_t msec);
+
+
+/*
+ * One worker asks the CCF at a time about a thing kept in a shared zone:
+ * it holds the thing's lease (under the zone's mutex) until the answer is
+ * in, or NGX_HTTP_CAPIF_CCF_LEASE has passed, or the worker is gone.
+ */
+typedef struct {
+    time_t                until;
+    ngx_pid_t             pid;         /* 0: nobody fetches */
+    time_t                attempt;     /* when the last fetch started */
+} ngx_http_capif_ccf_lease_t;
+
+/* whether another fetch is under way, zone locked */
+ngx_uint_t ngx_http_capif_ccf_leased(ngx_http_capif_ccf_lease_t *lease,
+    time_t now);
+
+/* this worker fetches now, zone locked */
+void ngx_http_capif_ccf_take_lease(ngx_http_capif_ccf_lease_t *lease,
+    time_t now);
+
+/* this worker's fetch ended (or never started), zone locked */
+void ngx_http_capif_ccf_end_lease(ngx_http_capif_ccf_lease_t *lease);
+
+/*
+ * Answers r with 503, Retry-After: retry and a ProblemDetails body of
+ * cause and detail, and finalizes it.  Returns NGX_DONE or NGX_ERROR.
+ */
+ngx_int_t ngx_http_capif_ccf_unavailable(ngx_http_request_t *r,
+    time_t retry, const char *cause, const char *detail);
 
 
 #endif /* NGX_HTTP_CAPIF_CCF_H */

@@ -16,8 +16,6 @@
 
 
 static ngx_int_t ngx_http_capif_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_capif_get_token(ngx_http_request_t *r,
-    ngx_str_t *token, capif_error_t *err);
 static void ngx_http_capif_cleanup(void *data);
 static void *ngx_http_capif_create_main_conf(ngx_conf_t *cf);
 static void *ngx_http_capif_create_loc_conf(ngx_conf_t *cf);
@@ -39,6 +37,12 @@ static ngx_int_t ngx_http_capif_init(ngx_conf_t *cf);
 ngx_http_capif_check_pt  ngx_http_capif_cert_check;
 ngx_http_capif_check_pt  ngx_http_capif_policy_check;
 ngx_http_capif_check_pt  ngx_http_capif_revocation_check;
+
+
+static const capif_error_t  ngx_http_capif_no_token = {
+    CAPIF_NO_TOKEN, "TOKEN_MISSING",
+    "no Bearer token in the Authorization header"
+};
 
 
 /* indexed by capif_invoker_claim's value */
@@ -149,6 +153,17 @@ ngx_module_t  ngx_http_capif_module = {
 };
 
 
+void
+ngx_http_capif_claims_conf(ngx_http_capif_loc_conf_t *lcf,
+    capif_claims_conf_t *cc)
+{
+    cc->leeway = lcf->leeway;
+    cc->invoker_claim = ngx_http_capif_invoker_claims[lcf->invoker_claim];
+    cc->expected_type = lcf->token_type.len
+                        ? (const char *) lcf->token_type.data : NULL;
+}
+
+
 static ngx_int_t
 ngx_http_capif_handler(ngx_http_request_t *r)
 {
@@ -196,7 +211,10 @@ ngx_http_capif_handler(ngx_http_request_t *r)
         goto deny;
     }
 
-    if (ngx_http_capif_get_token(r, &token, &err) != NGX_OK) {
+    if (ngx_http_capif_bearer(r->headers_in.authorization, &token,
+                              &ngx_http_capif_no_token, &err)
+        != NGX_OK)
+    {
         goto deny;
     }
 
@@ -226,11 +244,7 @@ ngx_http_capif_handler(ngx_http_request_t *r)
     cln->handler = ngx_http_capif_cleanup;
     cln->data = ctx;
 
-    claims_conf.leeway = lcf->leeway;
-    claims_conf.invoker_claim =
-                          ngx_http_capif_invoker_claims[lcf->invoker_claim];
-    claims_conf.expected_type = lcf->token_type.len
-                                ? (const char *) lcf->token_type.data : NULL;
+    ngx_http_capif_claims_conf(lcf, &claims_conf);
 
     /* a call that waited for the CCF runs this again */
     capif_token_free(&ctx->token);
@@ -338,17 +352,15 @@ deny:
 
 
 /*
- * RFC 6750 section 2.1: "Bearer" (any case), one or more spaces, the token.
- * Tokens in the query string or in cookies are never read.
+ * RFC 6750 section 2.1: "Bearer" (any case), one or more spaces, the token;
+ * nginx has trimmed trailing spaces.  Tokens in the query string or in
+ * cookies are never read.
  */
-static ngx_int_t
-ngx_http_capif_get_token(ngx_http_request_t *r, ngx_str_t *token,
-    capif_error_t *err)
+ngx_int_t
+ngx_http_capif_bearer(ngx_table_elt_t *h, ngx_str_t *token,
+    const capif_error_t *none, capif_error_t *err)
 {
-    u_char           *p, *end;
-    ngx_table_elt_t  *h;
-
-    h = r->headers_in.authorization;
+    u_char  *p, *end;
 
     if (h == NULL
         || h->value.len < sizeof("Bearer") - 1
@@ -357,8 +369,7 @@ ngx_http_capif_get_token(ngx_http_request_t *r, ngx_str_t *token,
         || (h->value.len > sizeof("Bearer") - 1
             && h->value.data[sizeof("Bearer") - 1] != ' '))
     {
-        (void) capif_fail(err, CAPIF_NO_TOKEN, "TOKEN_MISSING",
-                   "no Bearer token in the Authorization header");
+        *err = *none;
         return NGX_DECLINED;
     }
 

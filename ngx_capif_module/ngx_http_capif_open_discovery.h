@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "capif_error.h"
 #include "capif_open_discovery.h"
 
 
@@ -76,6 +77,20 @@ extern ngx_module_t  ngx_http_capif_open_discovery_module;
  * of a request the guard passed is filtered wherever it comes from.
  */
 ngx_http_capif_od_ctx_t *ngx_http_capif_od_get_ctx(ngx_http_request_t *r);
+
+/* ngx_http_capif_open_discovery_access.c: the access-phase guard */
+ngx_int_t ngx_http_capif_od_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_capif_od_no_store(ngx_http_request_t *r);
+ngx_int_t ngx_http_capif_od_tier_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
+
+/*
+ * ngx_http_capif_open_discovery_tier.c: sets ctx->tier and invoker_id.
+ * Returns NGX_OK, NGX_DECLINED with *err set to refuse, or NGX_ERROR.
+ */
+ngx_int_t ngx_http_capif_od_tier(ngx_http_request_t *r,
+    ngx_http_capif_od_loc_conf_t *odcf, ngx_http_capif_od_ctx_t *ctx,
+    capif_error_t *err);
 
 
 #endif /* NGX_HTTP_CAPIF_OPEN_DISCOVERY_H */

@@ -301,14 +301,10 @@ ngx_http_capif_od_finish(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx)
         return ngx_http_capif_od_refuse(r, ctx, why);
     }
 
-    data = ngx_pnalloc(r->pool, len);
+    data = ngx_http_capif_adopt(r->pool, json, len);
     if (data == NULL) {
-        free(json);
         return NGX_ERROR;
     }
-
-    ngx_memcpy(data, json, len);
-    free(json);
 
     return ngx_http_capif_od_emit(r, ctx, ctx->status, type, data, len);
 }
@@ -334,14 +330,10 @@ ngx_http_capif_od_refuse(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    data = ngx_pnalloc(r->pool, len);
+    data = ngx_http_capif_adopt(r->pool, json, len);
     if (data == NULL) {
-        free(json);
         return NGX_ERROR;
     }
-
-    ngx_memcpy(data, json, len);
-    free(json);
 
     return ngx_http_capif_od_emit(r, ctx, NGX_HTTP_BAD_GATEWAY,
                                   &ngx_http_capif_od_problem_type, data, len);
@@ -398,14 +390,9 @@ ngx_http_capif_od_emit(ngx_http_request_t *r, ngx_http_capif_od_ctx_t *ctx,
     r->headers_out.charset.len = 0;
     r->headers_out.content_type_lowcase = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_capif_od_no_store(r) != NGX_OK) {
         return NGX_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     r->headers_out.status = status;
     r->headers_out.content_type = *type;

@@ -117,9 +117,8 @@ static ngx_int_t
 ngx_http_capif_challenge(ngx_http_request_t *r, ngx_str_t *realm,
     const char *error)
 {
-    size_t            len;
-    u_char           *p;
-    ngx_table_elt_t  *h;
+    size_t   len;
+    u_char  *p, *start;
 
     len = sizeof("Bearer realm=\"\"") - 1 + realm->len;
 
@@ -127,10 +126,27 @@ ngx_http_capif_challenge(ngx_http_request_t *r, ngx_str_t *realm,
         len += sizeof(", error=\"\"") - 1 + ngx_strlen(error);
     }
 
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    start = ngx_pnalloc(r->pool, len);
+    if (start == NULL) {
         return NGX_ERROR;
     }
+
+    p = ngx_sprintf(start, "Bearer realm=\"%V\"", realm);
+
+    if (error) {
+        p = ngx_sprintf(p, ", error=\"%s\"", error);
+    }
+
+    return ngx_http_capif_add_header(r, "WWW-Authenticate", start,
+                                     p - start);
+}
+
+
+ngx_int_t
+ngx_http_capif_add_header(ngx_http_request_t *r, const char *key,
+    u_char *value, size_t len)
+{
+    ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
@@ -138,16 +154,10 @@ ngx_http_capif_challenge(ngx_http_request_t *r, ngx_str_t *realm,
     }
 
     h->hash = 1;
-    ngx_str_set(&h->key, "WWW-Authenticate");
-    h->value.data = p;
-
-    p = ngx_sprintf(p, "Bearer realm=\"%V\"", realm);
-
-    if (error) {
-        p = ngx_sprintf(p, ", error=\"%s\"", error);
-    }
-
-    h->value.len = p - h->value.data;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value.data = value;
+    h->value.len = len;
 
     return NGX_OK;
 }
@@ -187,4 +197,21 @@ ngx_http_capif_deny(ngx_http_request_t *r, const capif_error_t *err)
 
     return ngx_http_capif_send_problem(r, o->status, o->title, err->cause,
                                        err->detail);
+}
+
+
+u_char *
+ngx_http_capif_adopt(ngx_pool_t *pool, char *data, size_t len)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(pool, len);
+
+    if (p != NULL) {
+        ngx_memcpy(p, data, len);
+    }
+
+    free(data);
+
+    return p;
 }
