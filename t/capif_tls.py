@@ -7,6 +7,7 @@ certificates, CRLs, and an HTTPS client that presents a certificate.
   ``cert_path``/``key_path`` and RFC 8705 ``thumbprint`` (base64url of the
   SHA-256 of the DER).
 * :func:`self_signed` -- an invoker certificate no CA signed.
+* Keys, names and certificates come from :mod:`capif_pki`.
 * :class:`TlsClient` -- one keep-alive HTTPS connection to nginx with an
   optional client certificate; :meth:`TlsClient.get` returns a
   :class:`capif.Response`, and :meth:`TlsClient.same_socket` tells whether
@@ -22,19 +23,15 @@ import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 import capif
+import capif_pki
 
 _now = datetime.datetime.now(datetime.timezone.utc)
 
 
 def _name(cn):
-    attrs = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, "capif test")]
-    if cn is not None:
-        attrs.append(x509.NameAttribute(NameOID.COMMON_NAME, cn))
-    return x509.Name(attrs)
+    return capif_pki.name(cn, org="capif test")
 
 
 class Cert:
@@ -47,33 +44,19 @@ class Cert:
         self.serial = cert.serial_number
         self.der = cert.public_bytes(serialization.Encoding.DER)
         self.thumbprint = capif.b64u(hashlib.sha256(self.der).digest())
-        self.cert_path = os.path.join(directory, name + ".crt")
-        self.key_path = os.path.join(directory, name + ".key")
-        with open(self.cert_path, "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(self.key_path, "wb") as f:
-            f.write(key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption()))
+        self.cert_path, self.key_path = capif_pki.write_pem(
+            directory, name, cert, key)
 
 
 def _build(subject, issuer, key, signer, serial, sans=(), ca=False):
-    b = (x509.CertificateBuilder()
-         .subject_name(subject).issuer_name(issuer)
-         .public_key(key.public_key()).serial_number(serial)
-         .not_valid_before(_now - datetime.timedelta(minutes=5))
-         .not_valid_after(_now + datetime.timedelta(days=2))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None),
-                        critical=True))
-    if sans:
-        b = b.add_extension(x509.SubjectAlternativeName(list(sans)),
-                            critical=False)
-    return b.sign(signer, hashes.SHA256())
+    return capif_pki.certificate(
+        subject, key, issuer, signer, serial, sans, ca,
+        valid=(datetime.timedelta(minutes=5), datetime.timedelta(days=2)),
+        now=_now)
 
 
 def self_signed(directory, name, cn, serial=None):
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = capif_pki.new_key()
     subject = _name(cn)
     cert = _build(subject, subject, key, key,
                   serial or x509.random_serial_number())
@@ -87,18 +70,16 @@ class Pki:
     def __init__(self, directory, ca_name="capif-ca"):
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
-        self.ca_key = ec.generate_private_key(ec.SECP256R1())
+        self.ca_key = capif_pki.new_key()
         subject = _name("%s %s" % (ca_name, uuid.uuid4().hex[:8]))
         cert = _build(subject, subject, self.ca_key, self.ca_key,
                       x509.random_serial_number(), ca=True)
         self.ca = Cert(ca_name, cert, self.ca_key, self.dir)
         self.server = self._issue("server", "localhost",
-                                  [x509.IPAddress(
-                                      __import__("ipaddress")
-                                      .ip_address("127.0.0.1"))])
+                                  [capif_pki.LOOPBACK])
 
     def _issue(self, name, cn, sans=(), serial=None):
-        key = ec.generate_private_key(ec.SECP256R1())
+        key = capif_pki.new_key()
         cert = _build(_name(cn), self.ca.cert.subject, key, self.ca_key,
                       serial or x509.random_serial_number(), sans)
         return Cert(name, cert, key, self.dir)

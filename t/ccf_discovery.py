@@ -7,21 +7,18 @@ The answer is chosen by the request header ``X-Ccf-Mode`` (nginx passes
 client headers on): ``leaky`` (default), ``gzip``, ``chunked``, ``huge``,
 ``huge-chunked``, ``truncated``, ``notjson``, ``dup``, ``problem``,
 ``problem-html``, ``redirect``, ``empty``, ``accel``.  Certificates come from a
-private CA (:class:`Pki`); the server's name is ``ccf.test``.
+private CA (:class:`Pki`, built with :mod:`capif_pki`); the server's
+name is ``ccf.test``.
 """
 
-import datetime
 import gzip
-import http.server
 import json
 import os
-import ssl
 import threading
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+
+import capif_pki
 
 CCF_NAME = "ccf.test"
 
@@ -111,55 +108,22 @@ class Pki:
         self.rogue_crt, self.rogue_key = self._leaf(
             "rogue", CCF_NAME, rogue_key, rogue_name)
 
-    def _write(self, name, cert, key):
-        crt = os.path.join(self.dir, name + ".crt")
-        kp = os.path.join(self.dir, name + ".key")
-        with open(crt, "wb") as f:
-            f.write(cert.public_bytes(serialization.Encoding.PEM))
-        with open(kp, "wb") as f:
-            f.write(key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()))
-        return crt, kp
-
     def _ca(self, name, cn):
-        key = ec.generate_private_key(ec.SECP256R1())
-        subj = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-        now = datetime.datetime.utcnow()
-        cert = (x509.CertificateBuilder().subject_name(subj)
-                .issuer_name(subj).public_key(key.public_key())
-                .serial_number(x509.random_serial_number())
-                .not_valid_before(now - datetime.timedelta(days=1))
-                .not_valid_after(now + datetime.timedelta(days=30))
-                .add_extension(x509.BasicConstraints(ca=True,
-                                                     path_length=None),
-                               critical=True)
-                .sign(key, hashes.SHA256()))
-        crt, _ = self._write(name, cert, key)
+        key = capif_pki.new_key()
+        subj = capif_pki.name(cn)
+        cert = capif_pki.certificate(subj, key, subj, key, ca=True)
+        crt, _ = capif_pki.write_pem(self.dir, name, cert, key)
         return crt, key, subj
 
     def _leaf(self, name, cn, ca_key, ca_name, client=False):
-        key = ec.generate_private_key(ec.SECP256R1())
-        now = datetime.datetime.utcnow()
-        b = (x509.CertificateBuilder()
-             .subject_name(x509.Name([x509.NameAttribute(
-                 NameOID.COMMON_NAME, cn)]))
-             .issuer_name(ca_name).public_key(key.public_key())
-             .serial_number(x509.random_serial_number())
-             .not_valid_before(now - datetime.timedelta(days=1))
-             .not_valid_after(now + datetime.timedelta(days=30)))
-        if not client:
-            b = b.add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName(cn)]), critical=False)
-        return self._write(name, b.sign(ca_key, hashes.SHA256()), key)
+        key = capif_pki.new_key()
+        sans = () if client else [x509.DNSName(cn)]
+        cert = capif_pki.certificate(capif_pki.name(cn), key, ca_name,
+                                     ca_key, sans=sans)
+        return capif_pki.write_pem(self.dir, name, cert, key)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
+class _Handler(capif_pki.Handler):
     def _send(self, status, body, ctype="application/json", extra=()):
         self.send_response(status)
         self.send_header("Content-Type", ctype)
@@ -253,22 +217,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return json.dumps({"discApis": [api] * 600}).encode()
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-
 class Ccf:
     """The stand-in CCF on 127.0.0.1:port over TLS (cert, key)."""
 
     def __init__(self, cert, key):
         self.requests = []
         self.lock = threading.Lock()
-        self.httpd = _Server(("127.0.0.1", 0), _Handler)
+        self.httpd = capif_pki.https_server(_Handler, cert, key)
         self.httpd.ccf = self
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
-                                            server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever,
                                        daemon=True)

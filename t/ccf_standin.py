@@ -17,41 +17,26 @@ Every request is recorded (:attr:`CCF.requests`) with its client
 certificate's subject: the CCF refuses a TLS client without a certificate
 from its CA, as a real CCF does.  :meth:`CCF.down` closes the listening
 socket (connections are refused), :meth:`CCF.up` opens it again on the
-same port.  ``delay`` holds every answer for that many seconds.
+same port.  ``delay`` holds every answer for that many seconds.  The
+certificates and the HTTPS server come from :mod:`capif_pki`.
 """
 
-import datetime
-import http.server
 import json
 import os
-import socket
-import ssl
 import threading
 import time
 import urllib.parse
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import serialization
 
-
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+import capif_pki
+from capif_pki import name as _name
 
 
 def _cert(subject, key, issuer, issuer_key, ca=False, san=None):
-    now = datetime.datetime.utcnow()
-    b = (x509.CertificateBuilder().subject_name(_name(subject))
-         .issuer_name(_name(issuer)).public_key(key.public_key())
-         .serial_number(x509.random_serial_number())
-         .not_valid_before(now - datetime.timedelta(days=1))
-         .not_valid_after(now + datetime.timedelta(days=30))
-         .add_extension(x509.BasicConstraints(ca=ca, path_length=None),
-                        critical=True))
-    if san:
-        b = b.add_extension(x509.SubjectAlternativeName(san), critical=False)
-    return b.sign(issuer_key, hashes.SHA256())
+    return capif_pki.certificate(_name(subject), key, _name(issuer),
+                                 issuer_key, sans=san or (), ca=ca)
 
 
 class Pki:
@@ -59,30 +44,24 @@ class Pki:
     and the AEF's client certificate, as PEM files in directory."""
 
     def __init__(self, directory):
-        import ipaddress
         self.dir = str(directory)
         os.makedirs(self.dir, exist_ok=True)
         pem = serialization.Encoding.PEM
-        self.ca_key = ec.generate_private_key(ec.SECP256R1())
+        self.ca_key = capif_pki.new_key()
         self.ca = _cert("capif-ca", self.ca_key, "capif-ca", self.ca_key,
                         ca=True)
-        self.ccf_key = ec.generate_private_key(ec.SECP256R1())
+        self.ccf_key = capif_pki.new_key()
         self.ccf = _cert("ccf", self.ccf_key, "capif-ca", self.ca_key,
-                         san=[x509.DNSName("ccf"), x509.IPAddress(
-                             ipaddress.ip_address("127.0.0.1"))])
-        self.aef_key = ec.generate_private_key(ec.SECP256R1())
+                         san=[x509.DNSName("ccf"), capif_pki.LOOPBACK])
+        self.aef_key = capif_pki.new_key()
         self.aef = _cert("aef-1", self.aef_key, "capif-ca", self.ca_key)
         self.ca_path = self._write("ca.crt", self.ca.public_bytes(pem))
         self.ccf_cert_path = self._write("ccf.crt", self.ccf.public_bytes(pem))
-        self.ccf_key_path = self._write("ccf.key", self._key(self.ccf_key))
+        self.ccf_key_path = self._write("ccf.key",
+                                        capif_pki.key_pem(self.ccf_key))
         self.aef_cert_path = self._write("aef.crt", self.aef.public_bytes(pem))
-        self.aef_key_path = self._write("aef.key", self._key(self.aef_key))
-
-    @staticmethod
-    def _key(k):
-        return k.private_bytes(serialization.Encoding.PEM,
-                               serialization.PrivateFormat.PKCS8,
-                               serialization.NoEncryption())
+        self.aef_key_path = self._write("aef.key",
+                                        capif_pki.key_pem(self.aef_key))
 
     def _write(self, name, data):
         p = os.path.join(self.dir, name)
@@ -102,12 +81,7 @@ class Pki:
 """ % (self.aef_cert_path, self.aef_key_path, self.ca_path)
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
+class _Handler(capif_pki.Handler):
     def _send(self, status, body=b"", ctype="application/json",
               headers=()):
         if isinstance(body, (dict, list)):
@@ -239,24 +213,9 @@ class CCF:
     # life cycle
 
     def up(self):
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(self.pki.ccf_cert_path, self.pki.ccf_key_path)
-        ctx.load_verify_locations(self.pki.ca_path)
-        ctx.verify_mode = ssl.CERT_REQUIRED
-
-        class Server(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-            allow_reuse_address = True
-
-            def get_request(inner):
-                sock, addr = inner.socket.accept()
-                sock.settimeout(10)
-                return ctx.wrap_socket(sock, server_side=True), addr
-
-            def handle_error(inner, request, client_address):
-                pass
-
-        self.server = Server(("127.0.0.1", self.port or 0), _Handler)
+        self.server = capif_pki.https_server(
+            _Handler, self.pki.ccf_cert_path, self.pki.ccf_key_path,
+            cafile=self.pki.ca_path, port=self.port or 0)
         self.server.ccf = self
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever,

@@ -6,9 +6,11 @@
  * Round-trip properties: a record that decodes is valid and encodes to
  * exactly the bytes it came from, and its key decodes to the same type
  * and fields; a key that decodes encodes back to itself when it is a
- * valid record's key.  Then the other way: the input, read as a record
- * (type, cause, times, three fields), encodes when it is valid, and that
- * encoding decodes to an equal record.
+ * valid record's key.  A version 1 record (cause as a code) encodes as
+ * version 2 (cause as a string), which decodes to an equal record.  Then
+ * the other way: the input, read as a record (type, times, three fields
+ * and the cause), encodes when it is valid, and that encoding decodes to
+ * an equal record.
  */
 
 #include "capif_revocation.h"
@@ -64,16 +66,12 @@ from_bytes(const uint8_t *data, size_t size)
         FUZZ_CHECK(capif_rev_record_valid(&r));
         n = capif_rev_encode(&r, out, sizeof(out));
         FUZZ_CHECK(n > 0);
-
         if (copy[0] == CAPIF_REV_VERSION) {
             FUZZ_CHECK(n == size && memcmp(out, copy, size) == 0);
-
         } else {
-            /* a version 1 record is written again as the current one */
             FUZZ_CHECK(capif_rev_decode(&back, out, n) == 0);
             FUZZ_CHECK(record_eq(&r, &back));
         }
-
         (void) capif_rev_cause_known(r.cause.data, r.cause.len);
         (void) capif_rev_type_name(r.type);
         check_key(&r);
@@ -110,13 +108,13 @@ get_i64(const uint8_t *p)
 static void
 from_fields(const uint8_t *data, size_t size)
 {
-    size_t              n, la, lb, lc, lr;
+    size_t              n, la, lb, lc, lcause;
     unsigned char       out[CAPIF_REV_RECORD_MAX];
     capif_rev_record_t  r, back;
 
     /*
      * type, cause length, revoked_at, expires, three field lengths, the
-     * fields, then the cause
+     * three fields, the cause
      */
     if (size < 2 + 16 + 3) {
         return;
@@ -124,7 +122,7 @@ from_fields(const uint8_t *data, size_t size)
 
     memset(&r, 0, sizeof(r));
     r.type = (capif_rev_type_t) data[0];
-    lr = data[1] & 0x3f;
+    lcause = data[1];
     r.revoked_at = get_i64(data + 2);
     r.expires = get_i64(data + 10);
     la = data[18];
@@ -133,7 +131,7 @@ from_fields(const uint8_t *data, size_t size)
     data += 21;
     size -= 21;
 
-    if (la + lb + lc + lr > size) {
+    if (la + lb + lc + lcause > size) {
         return;
     }
 
@@ -144,7 +142,7 @@ from_fields(const uint8_t *data, size_t size)
     r.c.data = data + la + lb;
     r.c.len = lc;
     r.cause.data = data + la + lb + lc;
-    r.cause.len = lr;
+    r.cause.len = lcause;
 
     n = capif_rev_encode(&r, out, sizeof(out));
 

@@ -159,16 +159,17 @@ def revocation_seeds():
     }
     for name, data in records.items():
         write("fuzz_revocation", name, data)
-    # the same records as fields: type, cause, times, lengths, bytes
+    # the same records as fields: type, cause length, times, lengths,
+    # the fields, the cause
     fields = {
-        "f-invoker": (1, 4, "INV-1", "api-1", "aef-1"),
-        "f-owner": (3, 4, "INV-1", "msisdn-491700000001", ""),
-        "f-group": (4, 2, "extgroupid-a@b.c", "", ""),
+        "f-invoker": (1, "OTHER_REASON", "INV-1", "api-1", "aef-1"),
+        "f-owner": (3, "OTHER_REASON", "INV-1", "msisdn-491700000001", ""),
+        "f-group": (4, "EXPIRED_AUTHORIZATION", "extgroupid-a@b.c", "", ""),
     }
     for name, (ty, cause, a, b, c) in fields.items():
         write("fuzz_revocation", name,
-              struct.pack(">BBqqBBB", ty, cause, t, t + 60, len(a), len(b),
-                          len(c)) + (a + b + c).encode())
+              struct.pack(">BBqqBBB", ty, len(cause), t, t + 60, len(a),
+                          len(b), len(c)) + (a + b + c + cause).encode())
 
 
 def policy_seeds():
