@@ -75,9 +75,10 @@ void ngx_http_capif_claims_conf(ngx_http_capif_loc_conf_t *lcf,
 
 /*
  * Checks run by the access handler, certificate first, then policy, then
- * revocation, once the token's signature, claims and scope have passed.  A feature module
- * installs its check in its postconfiguration handler.  Each returns
- * NGX_OK to go on, NGX_DECLINED with *err set to refuse, or NGX_ERROR.
+ * revocation, once the token's signature, claims and scope have passed.
+ * A feature module installs its check in its postconfiguration handler.
+ * Each returns NGX_OK to go on, NGX_DECLINED with *err set to refuse, or
+ * NGX_ERROR.
  */
 typedef ngx_int_t (*ngx_http_capif_check_pt)(ngx_http_request_t *r,
     ngx_http_capif_ctx_t *ctx, capif_error_t *err);
