@@ -22,6 +22,7 @@
 #include <openssl/x509.h>
 
 #include "capif_b64url.h"
+#include "capif_ed25519.h"
 #include "capif_keys.h"
 
 
@@ -467,58 +468,22 @@ capif_keys_bind_ec(capif_keys_load_t *ld, EVP_PKEY *pkey, capif_alg_t want,
 }
 
 
-/*
- * An Ed25519 public key no honest signer has: a point of small order (a
- * crafted signature then verifies any message: 0x01 and 63 zero bytes
- * against 0x01 and 31 zero bytes) or a non-canonical encoding (y >= p,
- * which RFC 8032 5.1.3 refuses to decode).  The small-order points are
- * the eight of the torsion subgroup; their y, sign bit cleared, follow.
- */
+/* an Ed25519 key must be one an honest signer can have */
 static int
 capif_keys_ed25519_check(capif_keys_load_t *ld, EVP_PKEY *pkey)
 {
-    size_t         i, len;
-    unsigned char  y[32];
+    size_t          len;
+    const char     *why;
+    unsigned char   pub[32];
 
-    static const unsigned char  small_order_y[][32] = {
-        /* 0: order 4 */
-        { 0 },
-        /* 1: the neutral point */
-        { 0x01 },
-        /* p - 1: order 2 */
-        { 0xec, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-          0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f },
-        /* order 8 */
-        { 0x26, 0xe8, 0x95, 0x8f, 0xc2, 0xb2, 0x27, 0xb0, 0x45, 0xc3, 0xf4,
-          0x89, 0xf2, 0xef, 0x98, 0xf0, 0xd5, 0xdf, 0xac, 0x05, 0xd3, 0xc6,
-          0x33, 0x39, 0xb1, 0x38, 0x02, 0x88, 0x6d, 0x53, 0xfc, 0x05 },
-        { 0xc7, 0x17, 0x6a, 0x70, 0x3d, 0x4d, 0xd8, 0x4f, 0xba, 0x3c, 0x0b,
-          0x76, 0x0d, 0x10, 0x67, 0x0f, 0x2a, 0x20, 0x53, 0xfa, 0x2c, 0x39,
-          0xcc, 0xc6, 0x4e, 0xc7, 0xfd, 0x77, 0x92, 0xac, 0x03, 0x7a }
-    };
-
-    len = sizeof(y);
-    if (EVP_PKEY_get_raw_public_key(pkey, y, &len) != 1 || len != 32) {
+    len = sizeof(pub);
+    if (EVP_PKEY_get_raw_public_key(pkey, pub, &len) != 1 || len != 32) {
         return capif_keys_fail(ld, "Ed25519 public key is not 32 bytes");
     }
 
-    /* the sign of x is the top bit; y is the rest, little-endian */
-    y[31] &= 0x7f;
-
-    /* y >= p = 2^255 - 19: 0x7f, then 30 bytes 0xff, then >= 0xed */
-    for (i = 30; i > 0 && y[i] == 0xff; i--) { /* void */ }
-
-    if (y[31] == 0x7f && i == 0 && y[0] >= 0xed) {
-        return capif_keys_fail(ld, "Ed25519 public key is not canonically "
-                               "encoded");
-    }
-
-    for (i = 0; i < sizeof(small_order_y) / sizeof(small_order_y[0]); i++) {
-        if (memcmp(y, small_order_y[i], 32) == 0) {
-            return capif_keys_fail(ld, "Ed25519 public key is a point of "
-                                   "small order");
-        }
+    why = capif_ed25519_check(pub);
+    if (why != NULL) {
+        return capif_keys_fail(ld, "Ed25519 public key %s", why);
     }
 
     return 0;

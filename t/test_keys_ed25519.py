@@ -1,7 +1,8 @@
 """Ed25519 keys that no honest CCF has are refused by ``nginx -t``: the
 points of small order (against which the signature 0x01 || 0^63 verifies
-any claim set) and non-canonical encodings (y >= p), as PEM and as JWK,
-as weak RSA keys are."""
+any claim set), non-canonical encodings (y >= p), values off the curve
+and points with a small-order component, as PEM and as JWK, as weak RSA
+keys are."""
 
 import base64
 import json
@@ -27,6 +28,11 @@ WEAK = [
     # y = p and y = 2^255 - 1: not canonical
     ("ed" + "ff" * 30 + "7f", "not canonically encoded"),
     ("ff" * 32, "not canonically encoded"),
+    # y = 2 has no x: never verifies anything, so refused at load
+    ("02" + "00" * 31, "not a point of the curve"),
+    # an honest key (RFC 8032 7.1 test 1) plus a point of order 8
+    ("3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
+     "prime-order subgroup"),
 ]
 
 

@@ -1212,8 +1212,8 @@ test_jwks(EVP_PKEY *rsa)
 
 
 /*
- * Ed25519 keys of small order or in a non-canonical encoding are refused
- * at load, as JWK and as PEM; an honest key still loads.  Each weak key is
+ * Ed25519 keys of small order, off the curve, with a small-order
+ * component or in a non-canonical encoding are refused at load, as JWK and as PEM; an honest key still loads.  Each weak key is
  * a y coordinate (little-endian) with the sign bit as given.
  */
 static void
@@ -1254,7 +1254,13 @@ test_eddsa_weak(void)
         { "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
           "not canonically encoded" },
         { "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-          "not canonically encoded" }
+          "not canonically encoded" },
+        /* y = 2 has no x */
+        { "0200000000000000000000000000000000000000000000000000000000000000",
+          "not a point of the curve" },
+        /* RFC 8032 7.1 test 1's key plus a point of order 8 */
+        { "3b5b475c4b82dd1572799fc546f4c6c03e478c6654aa4c7f945b347ea32af60d",
+          "prime-order subgroup" }
     };
 
     memset(&ks, 0, sizeof(ks));
