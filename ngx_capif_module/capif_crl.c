@@ -164,6 +164,17 @@ capif_crl_load_file(const char *path, X509 *issuer, char *errbuf,
 
 
 int
+capif_crl_stale(const capif_crl_t *crl, time_t now)
+{
+    const ASN1_TIME  *next;
+
+    next = X509_CRL_get0_nextUpdate(crl->crl);
+
+    return next != NULL && X509_cmp_time(next, &now) < 0;
+}
+
+
+int
 capif_crl_revoked(const capif_crl_t *crl, X509 *cert)
 {
     X509_REVOKED  *rev;

@@ -53,6 +53,12 @@ capif_crl_t *capif_crl_parse(const unsigned char *data, size_t len,
 capif_crl_t *capif_crl_load_file(const char *path, X509 *issuer,
     char *errbuf, size_t size);
 
+/*
+ * 1 if the CRL's nextUpdate is before now: the CA has published a newer
+ * one that may list more.  0 if not, or if the CRL names no nextUpdate.
+ */
+int capif_crl_stale(const capif_crl_t *crl, time_t now);
+
 /* 1 if the certificate (its issuer and serial) is listed, else 0 */
 int capif_crl_revoked(const capif_crl_t *crl, X509 *cert);
 

@@ -28,6 +28,7 @@ typedef struct {
     time_t                     checked;      /* when, in seconds */
     time_t                     max_lifetime; /* capif_cert_max_lifetime */
     unsigned                   missing:1;    /* already logged */
+    unsigned                   stale:1;      /* already logged */
 } ngx_http_capif_cert_main_conf_t;
 
 
@@ -53,6 +54,8 @@ static ngx_int_t ngx_http_capif_cert_withdrawn_handler(
 static ngx_int_t ngx_http_capif_cert_withdrawn(ngx_http_request_t *r,
     X509 *x);
 static void ngx_http_capif_cert_crl_refresh(
+    ngx_http_capif_cert_main_conf_t *mcf, ngx_log_t *log);
+static void ngx_http_capif_cert_crl_reload(
     ngx_http_capif_cert_main_conf_t *mcf, ngx_log_t *log);
 static X509 *ngx_http_capif_cert_peer(ngx_http_request_t *r);
 static ngx_http_capif_cert_ctx_t *ngx_http_capif_cert_look(
@@ -415,16 +418,15 @@ ngx_http_capif_cert_max_lifetime(ngx_http_request_t *r)
 /*
  * Each worker looks at the file at most once a second; a new CRL is
  * loaded when the file's identity (device, inode, size, mtime) changed.
- * A file that is missing or fails keeps the last good CRL, loudly.
+ * A file that is missing or fails keeps the last good CRL, loudly.  A
+ * CRL past its nextUpdate still refuses what it lists; that it may miss
+ * newer withdrawals is said once per CRL.
  */
 static void
 ngx_http_capif_cert_crl_refresh(ngx_http_capif_cert_main_conf_t *mcf,
     ngx_log_t *log)
 {
-    char               errbuf[256];
-    time_t             now;
-    capif_crl_t       *crl;
-    capif_crl_file_t   id;
+    time_t  now;
 
     now = ngx_time();
 
@@ -433,6 +435,27 @@ ngx_http_capif_cert_crl_refresh(ngx_http_capif_cert_main_conf_t *mcf,
     }
 
     mcf->checked = now;
+
+    ngx_http_capif_cert_crl_reload(mcf, log);
+
+    if (!mcf->stale && capif_crl_stale(mcf->crl, now)) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "capif_crl: \"%V\" is past its nextUpdate: it still "
+                      "refuses what it lists, but newer withdrawals are "
+                      "missing; publish a current CRL", &mcf->crl_path);
+        mcf->stale = 1;
+    }
+}
+
+
+/* loads the file again if its identity changed */
+static void
+ngx_http_capif_cert_crl_reload(ngx_http_capif_cert_main_conf_t *mcf,
+    ngx_log_t *log)
+{
+    char               errbuf[256];
+    capif_crl_t       *crl;
+    capif_crl_file_t   id;
 
     if (capif_crl_file_id((char *) mcf->crl_path.data, &id) != 0) {
         if (!mcf->missing) {
@@ -468,6 +491,7 @@ ngx_http_capif_cert_crl_refresh(ngx_http_capif_cert_main_conf_t *mcf,
 
     capif_crl_free(mcf->crl);
     mcf->crl = crl;
+    mcf->stale = 0;
 
     ngx_log_error(NGX_LOG_NOTICE, log, 0,
                   "capif_crl: loaded \"%V\", %d revoked certificates",
@@ -694,6 +718,14 @@ ngx_http_capif_cert_init_main_conf(ngx_conf_t *cf, void *conf)
     }
 
     mcf->seen = mcf->crl->id;
+
+    if (capif_crl_stale(mcf->crl, time(NULL))) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "capif_crl: \"%V\" is past "
+                           "its nextUpdate: it still refuses what it lists, "
+                           "but newer withdrawals are missing",
+                           &mcf->crl_path);
+        mcf->stale = 1;
+    }
 
     return NGX_CONF_OK;
 }

@@ -94,13 +94,14 @@ class Pki:
             sans.append(x509.DNSName(d))
         return self._issue(name, cn, sans)
 
-    def crl(self, revoked=(), der=False):
+    def crl(self, revoked=(), der=False, stale=False):
         """A CRL by this CA listing the serials of revoked (Certs or
-        ints); PEM bytes, or DER."""
+        ints); PEM bytes, or DER.  A stale one's nextUpdate has passed."""
+        nxt = datetime.timedelta(hours=-1 if stale else 24)
         b = (x509.CertificateRevocationListBuilder()
              .issuer_name(self.ca.cert.subject)
-             .last_update(_now - datetime.timedelta(minutes=1))
-             .next_update(_now + datetime.timedelta(days=1)))
+             .last_update(_now - datetime.timedelta(days=1))
+             .next_update(_now + nxt))
         for r in revoked:
             serial = r if isinstance(r, int) else r.serial
             b = b.add_revoked_certificate(

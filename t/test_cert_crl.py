@@ -188,6 +188,37 @@ def test_broken_crl_keeps_last_good(nginx, upstream, keys, pki, bad):
         time.sleep(0.1)
 
 
+def test_stale_crl_still_refuses_and_warns(nginx, upstream, keys, pki,
+                                           nginx_t):
+    """A CRL past its nextUpdate still refuses what it lists (dropping it
+    would let withdrawn certificates back in), and the gateway says at
+    warn that newer withdrawals are missing: at nginx -t, and at run time
+    once per stale CRL, not for a fresh one."""
+    pki.write_crl(pki.crl_path, pki.crl([pki.a], stale=True))
+    rc, out = nginx_t(http="capif_crl %s;\ncapif_crl_issuer %s;"
+                      % (pki.crl_path, pki.ca.cert_path))
+    assert rc == 0, out
+    assert "[warn]" in out and "past its nextUpdate" in out, out
+
+    pki.write_crl(pki.crl_path, pki.crl([pki.a]))
+    gw = start(nginx, upstream, keys, pki, workers=1)
+    revoked(gw, capif_tls.tls_get(gw.port, pki, "/open/x", None, pki.a))
+    assert "past its nextUpdate" not in gw.nginx.error_log()
+
+    # a stale CRL at run time, listing B as well
+    log_at = gw.nginx.log_size()
+    pki.write_crl(pki.crl_path, pki.crl([pki.a, pki.b], stale=True))
+    r = wait_for(lambda: capif_tls.tls_get(gw.port, pki, "/open/x", None,
+                                           pki.b), "B in the stale CRL")
+    revoked(gw, r)
+    revoked(gw, capif_tls.tls_get(gw.port, pki, "/open/x", None, pki.a))
+    time.sleep(1.1)
+    revoked(gw, capif_tls.tls_get(gw.port, pki, "/open/x", None, pki.a))
+    log = gw.nginx.error_log(log_at)
+    assert log.count("past its nextUpdate") == 1, log
+    assert "[warn]" in log and "publish a current CRL" in log, log
+
+
 def test_without_issuer(nginx, upstream, keys, pki):
     """Without capif_crl_issuer the signature is not checked: any CRL
     file can only refuse more."""

@@ -98,6 +98,9 @@ main(void)
         CHECK(capif_crl_revoked(crl, c22) == 1);
         /* same serial, another issuer: not this CRL's business */
         CHECK(capif_crl_revoked(crl, other20) == 0);
+        /* nextUpdate is a day from now */
+        CHECK(capif_crl_stale(crl, time(NULL)) == 0);
+        CHECK(capif_crl_stale(crl, time(NULL) + 2 * 86400) == 1);
         capif_crl_free(crl);
     }
 
