@@ -32,6 +32,12 @@ typedef struct {
 } ngx_http_capif_cert_main_conf_t;
 
 
+/* at nginx -t and in each worker, once per stale CRL */
+#define NGX_HTTP_CAPIF_CRL_STALE                                          \
+    "capif_crl: \"%V\" is past its nextUpdate: it still refuses what it " \
+    "lists, but newer withdrawals are missing; publish a current CRL"
+
+
 typedef struct {
     ngx_uint_t                 binding;      /* capif_cnf_mode_t */
     ngx_flag_t                 no_ca;
@@ -439,10 +445,8 @@ ngx_http_capif_cert_crl_refresh(ngx_http_capif_cert_main_conf_t *mcf,
     ngx_http_capif_cert_crl_reload(mcf, log);
 
     if (!mcf->stale && capif_crl_stale(mcf->crl, now)) {
-        ngx_log_error(NGX_LOG_WARN, log, 0,
-                      "capif_crl: \"%V\" is past its nextUpdate: it still "
-                      "refuses what it lists, but newer withdrawals are "
-                      "missing; publish a current CRL", &mcf->crl_path);
+        ngx_log_error(NGX_LOG_WARN, log, 0, NGX_HTTP_CAPIF_CRL_STALE,
+                      &mcf->crl_path);
         mcf->stale = 1;
     }
 }
@@ -719,10 +723,8 @@ ngx_http_capif_cert_init_main_conf(ngx_conf_t *cf, void *conf)
 
     mcf->seen = mcf->crl->id;
 
-    if (capif_crl_stale(mcf->crl, time(NULL))) {
-        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, "capif_crl: \"%V\" is past "
-                           "its nextUpdate: it still refuses what it lists, "
-                           "but newer withdrawals are missing",
+    if (capif_crl_stale(mcf->crl, ngx_time())) {
+        ngx_conf_log_error(NGX_LOG_WARN, cf, 0, NGX_HTTP_CAPIF_CRL_STALE,
                            &mcf->crl_path);
         mcf->stale = 1;
     }
